@@ -25,6 +25,9 @@ SQLModel.metadata.naming_convention = {
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _sqlite_begin), so
+    # SAVEPOINTs nest inside a real transaction instead of becoming it.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers run while one writer commits; busy_timeout waits out a short lock
     # instead of failing at once.
@@ -35,6 +38,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """An engine for SQLite (file, WAL) or PostgreSQL (psycopg 3)."""
     parsed = make_url(url)
@@ -43,6 +50,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -52,8 +60,10 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
 
 
 def is_postgresql(session_or_engine: Session | Engine) -> bool:
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else (
-        session_or_engine
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, Session)
+        else (session_or_engine)
     )
     return bind.dialect.name == "postgresql"
 

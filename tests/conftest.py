@@ -94,4 +94,3 @@ def qr_samples() -> Path:
     if not path.is_dir():
         pytest.fail(f"shared test data missing: {path}")
     return path
-

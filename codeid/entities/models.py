@@ -18,6 +18,17 @@ class EntityStatus(StrEnum):
     DEREGISTERED = "deregistered"
 
 
+class EntityType(StrEnum):
+    """The kinds of market entity the registry holds (stored as the value string)."""
+
+    COMPANY = "company"  # 公司 / 企业法人
+    BRANCH = "branch"  # 分公司 / 分支机构
+    SOLE_TRADER = "sole_trader"  # 个体工商户
+    PARTNERSHIP = "partnership"  # 合伙企业
+    COOPERATIVE = "cooperative"  # 农民专业合作社
+    OTHER = "other"
+
+
 class Entity(SQLModel, table=True):
     __tablename__ = "entity"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, LargeBinary
+from sqlalchemy import Column, Index, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 from codeid.types import UTCDateTime
@@ -21,6 +21,17 @@ class KeyStatus(StrEnum):
 
 class SigningKey(SQLModel, table=True):
     __tablename__ = "signing_key"
+    # At most one active key per ring, held by the database: two processes creating or
+    # rotating the first key at once cannot both win.
+    __table_args__ = (
+        Index(
+            "uq_signing_key_active_ring",
+            "ring",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     kid: str = Field(primary_key=True, max_length=32)
     ring: str = Field(default=PLATFORM_RING, max_length=64, index=True)

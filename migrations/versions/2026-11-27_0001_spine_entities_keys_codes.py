@@ -1,8 +1,8 @@
 """spine: entities keys codes
 
-Revision ID: 258ae28a6def
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 17:31:44.817913
+Create Date: 2026-11-27 17:39:58.501500
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 import codeid.types
 
 
-revision: str = '258ae28a6def'
+revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -93,6 +93,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('signing_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_signing_key_ring'), ['ring'], unique=False)
+        batch_op.create_index('uq_signing_key_active_ring', ['ring'], unique=True, sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"))
 
     op.create_table('static_code',
     sa.Column('serial', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -117,6 +118,7 @@ def downgrade() -> None:
 
     op.drop_table('static_code')
     with op.batch_alter_table('signing_key', schema=None) as batch_op:
+        batch_op.drop_index('uq_signing_key_active_ring', sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"))
         batch_op.drop_index(batch_op.f('ix_signing_key_ring'))
 
     op.drop_table('signing_key')

@@ -1,0 +1,25 @@
+"""codeid demo ..."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli.output import emit
+from api.runtime import Runtime
+from codeid.clock import utcnow
+from codeid.demo import seed_demo
+
+app = typer.Typer(help="Demo data.", no_args_is_help=True)
+
+
+@app.command("seed")
+def seed(
+    entities: int = typer.Option(60, min=1, max=100_000, help="How many entities."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Only when there are no entities yet."),
+) -> None:
+    """Fill the database with a small Guangzhou service-hall data set."""
+    runtime = Runtime()
+    runtime.prepare()
+    with runtime.session() as session:
+        added = seed_demo(session, count=entities, now=utcnow(), if_empty=if_empty)
+    emit({"entities_added": added})

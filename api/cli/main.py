@@ -1,0 +1,50 @@
+"""The `codeid` command. Each sub-command parses, calls the domain, prints JSON."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from sqlalchemy.exc import OperationalError
+
+from api.cli import codes_cmd, db_cmd, demo_cmd, entity_cmd, keys_cmd, scan_cmd, serve_cmd
+from api.cli.output import CliFailure
+from codeid.errors import CodeidError
+
+app = typer.Typer(
+    name="codeid",
+    help="Unified-code identity: entities, signed business codes, scanning.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(entity_cmd.app, name="entity")
+app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(codes_cmd.app, name="code")
+app.add_typer(demo_cmd.app, name="demo")
+app.command("serve")(serve_cmd.serve)
+app.command("scan")(scan_cmd.scan)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except CodeidError as exc:
+        sys.stderr.write(f"codeid: {exc.code}: {exc.message}\n")
+        sys.exit(1)
+    except CliFailure as exc:
+        sys.stderr.write(f"codeid: {exc}\n")
+        sys.exit(exc.exit_code)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        sys.stderr.write(f"codeid: database-unavailable: {reason}\n")
+        sys.exit(3)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Every error leaves the API as RFC 9457 problem details with a stable ``type``.
+
+One table maps domain error classes to HTTP statuses, looked up along the class's MRO,
+so a new domain error inherits the status of its family. Unexpected errors become a
+generic 500 problem with a request-scoped id and no stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from codeid.errors import CodeidError, Conflict, InvalidInput, NotFound
+from codeid.keys.sealing import KeyUnsealError
+
+log = logging.getLogger("codeid.api")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:codeid:problem:"
+
+STATUS_BY_ERROR: dict[type[Exception], int] = {
+    CodeidError: 400,
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    KeyUnsealError: 503,  # wrong or missing master secret: the service cannot sign
+}
+# Errors whose slug alone decides the status (size limits are 413 whatever their family).
+STATUS_BY_CODE: dict[str, int] = {"image-too-large": 413, "upload-too-large": 413}
+
+
+def problem(
+    status: int, code: str, detail: str, *, title: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def status_for(error: CodeidError) -> int:
+    if error.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[error.code]
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 400
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, str | int | float | bool | None) else str(v)
+        for k, v in details.items()
+    }
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CodeidError)
+    return problem(
+        status_for(exc), exc.code, exc.message, instance=request.url.path, **_jsonable(exc.details)
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
+    return problem(422, "validation", detail, instance=request.url.path, errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed", 413: "upload-too-large"}.get(
+        exc.status_code, f"http-{exc.status_code}"
+    )
+    return problem(exc.status_code, code, str(exc.detail), instance=request.url.path)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    incident = uuid.uuid4().hex[:12]
+    log.exception(
+        "unhandled error, incident %s on %s %s", incident, request.method, request.url.path
+    )
+    return problem(
+        500, "internal", f"internal error; incident {incident}", instance=request.url.path
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(CodeidError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,121 @@
+"""Market entities: create, read, list, update, status, bulk import."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, UploadFile
+
+from api.deps import NowDep, SessionDep
+from api.schemas import (
+    EntityIn,
+    EntityOut,
+    EntityPage,
+    EntityPatch,
+    ImportReportOut,
+    RejectedRowOut,
+    StatusChange,
+)
+from codeid.entities.importer import import_entities
+from codeid.entities.models import EntityStatus
+from codeid.entities.readers import read_entity_stream
+from codeid.entities.service import (
+    EntityData,
+    add_entity,
+    count_entities,
+    get_entity,
+    search_entities,
+    set_entity_status,
+    update_entity,
+)
+from codeid.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/entities", tags=["entities"])
+
+
+def actor_of(request: Request) -> str:
+    # Until users exist (issue 5) the actor is where the call came from.
+    return f"api:{request.client.host if request.client else 'unknown'}"
+
+
+@router.post("", status_code=201, response_model=EntityOut)
+def create_entity(body: EntityIn, request: Request, session: SessionDep, now: NowDep) -> EntityOut:
+    entity = add_entity(
+        session, data=EntityData(**body.model_dump()), actor=actor_of(request), now=now
+    )
+    return EntityOut.model_validate(entity)
+
+
+@router.get("", response_model=EntityPage)
+def list_entities(
+    session: SessionDep,
+    name: Annotated[str | None, Query(max_length=200, description="substring of the name")] = None,
+    status: EntityStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> EntityPage:
+    items = search_entities(session, name=name, status=status, limit=limit, offset=offset)
+    total = count_entities(session, name=name, status=status)
+    return EntityPage(
+        items=[EntityOut.model_validate(e) for e in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{uscc}", response_model=EntityOut)
+def read_entity(uscc: str, session: SessionDep) -> EntityOut:
+    return EntityOut.model_validate(get_entity(session, uscc))
+
+
+@router.patch("/{uscc}", response_model=EntityOut)
+def patch_entity(
+    uscc: str, body: EntityPatch, request: Request, session: SessionDep, now: NowDep
+) -> EntityOut:
+    changes = body.model_dump(exclude_unset=True)
+    entity = update_entity(session, uscc, changes=changes, actor=actor_of(request), now=now)
+    return EntityOut.model_validate(entity)
+
+
+@router.post("/{uscc}/status", response_model=EntityOut)
+def change_status(
+    uscc: str, body: StatusChange, request: Request, session: SessionDep, now: NowDep
+) -> EntityOut:
+    set_entity_status(
+        session,
+        uscc,
+        status=EntityStatus(body.status),
+        reason=body.reason,
+        actor=actor_of(request),
+        now=now,
+    )
+    return EntityOut.model_validate(get_entity(session, uscc))
+
+
+@router.post("/import", response_model=ImportReportOut)
+async def import_file(
+    file: UploadFile, request: Request, session: SessionDep, now: NowDep
+) -> ImportReportOut:
+    """CSV or JSON Lines; all-or-nothing: one rejected row and nothing is written."""
+    name = (file.filename or "").lower()
+    fmt = "csv" if name.endswith(".csv") or file.content_type == "text/csv" else "jsonl"
+    raw = await file.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("import file is not UTF-8 text", position=exc.start) from exc
+    report = import_entities(
+        session, read_entity_stream(io.StringIO(text), fmt=fmt), actor=actor_of(request), now=now
+    )
+    return ImportReportOut(
+        rows=report.rows,
+        inserted=report.inserted,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=[
+            RejectedRowOut(line=r.line, uscc=r.uscc, reason=r.code, message=r.message)
+            for r in report.rejected
+        ],
+        batches_applied=report.batches_applied,
+        batches_rejected=report.batches_rejected,
+        seconds=report.seconds,
+    )

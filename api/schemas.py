@@ -1,0 +1,150 @@
+"""Request and response shapes of the HTTP API (kept apart from the tables)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EntityIn(BaseModel):
+    uscc: str = Field(examples=["914403001922038216"], description="18-character USCC")
+    name: str = Field(examples=["华为技术有限公司"])
+    entity_type: str = Field(default="company", examples=["company"])
+    legal_representative: str = ""
+    registered_address: str = ""
+    registration_authority: str = ""
+    date_established: date | None = None
+
+
+class EntityPatch(BaseModel):
+    name: str | None = None
+    entity_type: str | None = None
+    legal_representative: str | None = None
+    registered_address: str | None = None
+    registration_authority: str | None = None
+    date_established: date | None = None
+
+
+class StatusChange(BaseModel):
+    status: Literal["active", "suspended", "deregistered"]
+    reason: str = Field(min_length=1)
+
+
+class EntityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    uscc: str
+    name: str
+    entity_type: str
+    legal_representative: str
+    registered_address: str
+    registration_authority: str
+    date_established: date | None
+    status: str
+    check_override: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class EntityPage(BaseModel):
+    items: list[EntityOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RejectedRowOut(BaseModel):
+    line: int
+    uscc: str | None
+    reason: str
+    message: str
+
+
+class ImportReportOut(BaseModel):
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRowOut]
+    batches_applied: int
+    batches_rejected: int
+    seconds: float
+
+
+class IssueCodeIn(BaseModel):
+    kind: Literal["static", "dynamic"] = "dynamic"
+
+
+class IssuedCodeOut(BaseModel):
+    payload: str
+    kind: str
+    code_id: str
+    uscc: str
+    kid: str
+    issued_at: datetime
+    expires_at: datetime
+    qr_version: int
+
+
+class VerifyIn(BaseModel):
+    payload: str = Field(min_length=1, max_length=4096)
+    location: str = Field(default="", max_length=100)
+
+
+class ClaimsOut(BaseModel):
+    kind: str
+    code_id: str
+    uscc: str
+    kid: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class VerifyOut(BaseModel):
+    valid: bool
+    reason: str = Field(description='"ok", or why the code is refused (a stable slug)')
+    message: str
+    entity: EntityOut | None = None
+    claims: ClaimsOut | None = None
+
+
+class ScanCodeOut(BaseModel):
+    text: str
+    engine: str
+    verification: VerifyOut | None
+
+
+class ScanOut(BaseModel):
+    codes: list[ScanCodeOut]
+    ms: float
+    steps: int
+
+
+class RevokeIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+def as_json(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
+    type: str = Field(examples=["urn:codeid:problem:uscc-check"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
+    for status, text in (
+        (404, "Not found"),
+        (409, "Conflicts with the current state"),
+        (422, "Invalid input"),
+    )
+}

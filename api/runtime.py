@@ -67,6 +67,13 @@ class Runtime:
             )
         return issue_dynamic_code(session, uscc=uscc, signer=signer, now=now, ttl=self.dynamic_ttl)
 
+    @classmethod
+    def prepared(cls) -> Runtime:
+        """A runtime from the environment, its database migrated and a signing key ready."""
+        runtime = cls()
+        runtime.prepare()
+        return runtime
+
     def prepare(self) -> None:
         """Migrate and make sure the platform has an active signing key."""
         self.migrate()

@@ -77,17 +77,6 @@ class IssueCodeIn(BaseModel):
     kind: Literal["static", "dynamic"] = "dynamic"
 
 
-class IssuedCodeOut(BaseModel):
-    payload: str
-    kind: str
-    code_id: str
-    uscc: str
-    kid: str
-    issued_at: datetime
-    expires_at: datetime
-    qr_version: int
-
-
 class VerifyIn(BaseModel):
     payload: str = Field(min_length=1, max_length=4096)
     location: str = Field(default="", max_length=100)
@@ -100,6 +89,11 @@ class ClaimsOut(BaseModel):
     kid: str
     issued_at: datetime
     expires_at: datetime
+
+
+class IssuedCodeOut(ClaimsOut):
+    payload: str
+    qr_version: int = Field(description="QR version at error level Q (at most 10)")
 
 
 class VerifyOut(BaseModel):

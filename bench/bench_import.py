@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 import codeid.models  # noqa: F401  (registers every table)
 from codeid.db import make_engine
+from codeid.entities.data import ENTITY_FIELDS
 from codeid.entities.importer import CHUNK_SIZE, import_entities
 from codeid.entities.models import Entity
 from codeid.entities.readers import read_entity_rows
@@ -45,15 +46,7 @@ from codeid.migrate import upgrade
 from codeid.uscc import random_uscc
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-HEADER = [
-    "uscc",
-    "name",
-    "entity_type",
-    "legal_representative",
-    "registered_address",
-    "registration_authority",
-    "date_established",
-]
+HEADER = list(ENTITY_FIELDS)
 # fmt: off
 # division -> (city, district); a spread of real GB/T 2260 codes.
 DIVISIONS = {

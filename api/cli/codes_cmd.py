@@ -33,8 +33,7 @@ def issue(
     """Issue a code; prints its details as JSON, then the payload text as the last line."""
     if out is not None and out.suffix.lower() not in (".png", ".svg"):
         raise CliFailure(f"--out must end in .png or .svg, not {out.suffix or 'nothing'!r}")
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     kind = CodeKind.DYNAMIC if dynamic else CodeKind.STATIC
     with runtime.session() as session:
         issued = runtime.issue_code(session, uscc=uscc, kind=kind, now=utcnow())
@@ -69,8 +68,7 @@ def verify(
             raise typer.Exit(1) from exc
         emit({"valid": True, "reason": "ok", "offline": True, "claims": claims})
         return
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     with runtime.session() as session:
         result = resolve_code(
             session,
@@ -89,7 +87,7 @@ def verify(
 @app.command("revoke")
 def revoke(serial: str, reason: str = typer.Option(..., help="Why (recorded).")) -> None:
     """Revoke a static code by its serial."""
-    runtime = Runtime()
+    runtime = Runtime.prepared()
     with runtime.session() as session:
         revoke_static_code(session, serial, reason=reason, now=utcnow())
     emit({"serial": serial, "revoked": True, "reason": reason})

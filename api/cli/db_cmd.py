@@ -13,6 +13,5 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @app.command("upgrade")
 def upgrade() -> None:
     """Migrate the database to the latest schema (and make sure a signing key exists)."""
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     emit({"database": runtime.engine.url.render_as_string(hide_password=True), "schema": "head"})

@@ -18,8 +18,7 @@ def seed(
     if_empty: bool = typer.Option(False, "--if-empty", help="Only when there are no entities yet."),
 ) -> None:
     """Fill the database with a small Guangzhou service-hall data set."""
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     with runtime.session() as session:
         added = seed_demo(session, count=entities, now=utcnow(), if_empty=if_empty)
     emit({"entities_added": added})

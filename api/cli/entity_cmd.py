@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.cli.output import CliFailure, emit, say
@@ -58,7 +59,7 @@ def add(
         registration_authority=registration_authority,
         date_established=established,
     )
-    with Runtime().session() as session:
+    with Runtime.prepared().session() as session:
         entity = add_entity(
             session, data=data, actor=ACTOR, now=utcnow(), override_check=override_check
         )
@@ -68,7 +69,7 @@ def add(
 @app.command("show")
 def show(uscc: str) -> None:
     """Show one entity."""
-    with Runtime().session() as session:
+    with Runtime.prepared().session() as session:
         emit(EntityOut.model_validate(get_entity(session, uscc)))
 
 
@@ -79,7 +80,7 @@ def list_(
     offset: int = typer.Option(0, min=0),
 ) -> None:
     """Search entities by name; one JSON object per line."""
-    with Runtime().session() as session:
+    with Runtime.prepared().session() as session:
         for entity in search_entities(session, name=name, limit=limit, offset=offset):
             emit(EntityOut.model_validate(entity))
 
@@ -91,7 +92,7 @@ def status(
     reason: str = typer.Option(..., help="Why (recorded)."),
 ) -> None:
     """Suspend, reactivate or deregister an entity."""
-    with Runtime().session() as session:
+    with Runtime.prepared().session() as session:
         if to is EntityStatus.DEREGISTERED:
             deregister_entity(session, uscc, reason=reason, actor=ACTOR, now=utcnow())
         else:
@@ -109,7 +110,7 @@ def import_(
     ),
 ) -> None:
     """Import CSV or JSON Lines; same USCC again updates. Prints the report."""
-    runtime = Runtime()
+    runtime = Runtime.prepared()
     with runtime.session() as session, _progress(file) as advance:
         report = import_entities(
             session,
@@ -135,6 +136,6 @@ def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
     with file.open("rb") as handle:
         total = sum(1 for _ in handle) - (1 if file.suffix.lower() == ".csv" else 0)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("import", total=max(total, 0))
         yield lambda done: progress.update(task, completed=done)

@@ -20,8 +20,7 @@ def _key_row(key: object) -> dict[str, object]:
 @app.command("list")
 def list_() -> None:
     """Every key of the platform ring with its status (never the private part)."""
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     with runtime.session() as session:
         for key in runtime.keyring(session).list_keys():
             emit(_key_row(key))
@@ -30,8 +29,7 @@ def list_() -> None:
 @app.command("rotate")
 def rotate() -> None:
     """Make a new active key; the previous one keeps verifying what it signed."""
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     with runtime.session() as session:
         emit(_key_row(runtime.keyring(session).rotate(now=utcnow())))
 
@@ -39,8 +37,7 @@ def rotate() -> None:
 @app.command("retire")
 def retire(kid: str) -> None:
     """Stop trusting a rotated-out key: codes it signed no longer verify."""
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     with runtime.session() as session:
         runtime.keyring(session).retire(kid, now=utcnow())
         emit({"kid": kid, "status": "retired"})
@@ -49,7 +46,6 @@ def retire(kid: str) -> None:
 @app.command("jwks")
 def jwks() -> None:
     """The public keys as a JWK Set (save it to verify codes offline)."""
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     with runtime.session() as session:
         emit(jwks_document(runtime.keyring(session).public_keys()))

@@ -42,8 +42,7 @@ def scan(
                 say(f"codeid: {path}: {exc.code}: {exc.message}")
         raise typer.Exit(1 if failed else 0)
 
-    runtime = Runtime()
-    runtime.prepare()
+    runtime = Runtime.prepared()
     ok = True
     sources: list[tuple[str, Iterable[np.ndarray]]] = []
     if camera is not None:

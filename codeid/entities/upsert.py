@@ -21,19 +21,12 @@ from sqlalchemy import Connection, Table, any_, bindparam, false, func, literal,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from codeid.entities.data import EntityData
+from codeid.entities.data import ENTITY_FIELDS, EntityData
 from codeid.entities.models import Entity, EntityStatus
 from codeid.types import UTCDateTime
 
 TABLE: Table = Entity.metadata.tables[Entity.__tablename__]
-DATA_COLUMNS = (
-    "name",
-    "entity_type",
-    "legal_representative",
-    "registered_address",
-    "registration_authority",
-    "date_established",
-)
+DATA_COLUMNS = ENTITY_FIELDS[1:]  # all but the uscc key
 _INSERTED = ("uscc", *DATA_COLUMNS)
 _ACTIVE = EntityStatus.ACTIVE.value
 _DEREGISTERED = EntityStatus.DEREGISTERED.value

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from codeid.entities.data import ENTITY_FIELDS
 from codeid.entities.errors import ImportFormatError
 from codeid.entities.importer import ImportReport, import_entities
 from codeid.entities.models import Entity, EntityEvent, EntityStatus
@@ -34,15 +35,7 @@ NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
 HUAWEI = "914403001922038216"
 TENCENT = "91440300708461136T"
-HEADER = [
-    "uscc",
-    "name",
-    "entity_type",
-    "legal_representative",
-    "registered_address",
-    "registration_authority",
-    "date_established",
-]
+HEADER = list(ENTITY_FIELDS)
 
 
 def rows_for(count: int, *, seed: int = 1, suffix: str = "") -> list[dict[str, str]]:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import codeid.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import credentials.models  # noqa: F401
 from codeid.db import make_engine
 
 config = context.config

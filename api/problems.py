@@ -33,11 +33,23 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     KeyUnsealError: 503,  # wrong or missing master secret: the service cannot sign
 }
 # Errors whose slug alone decides the status (size limits are 413 whatever their family).
-STATUS_BY_CODE: dict[str, int] = {"image-too-large": 413, "upload-too-large": 413}
+STATUS_BY_CODE: dict[str, int] = {
+    "image-too-large": 413,
+    "upload-too-large": 413,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "forbidden-issuer": 403,  # a department touching another department's licence
+}
 
 
 def problem(
-    status: int, code: str, detail: str, *, title: str | None = None, **extra: Any
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
@@ -46,7 +58,11 @@ def problem(
         "detail": detail,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    headers = dict(headers or {})
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

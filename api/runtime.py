@@ -17,10 +17,12 @@ from codeid.clock import utcnow
 from codeid.codes.issue import IssuedCode, issue_dynamic_code, issue_static_code
 from codeid.codes.payload import CodeKind
 from codeid.db import make_engine, transaction
-from codeid.keys.keyring import KeyRing
+from codeid.keys.keyring import KeyRing, Signer
 from codeid.keys.sealing import load_or_create_master_secret, master_secret_from_text
 from codeid.migrate import upgrade
 from codeid.models import PLATFORM_RING
+from credentials.issuers import issuer_keyring
+from credentials.models import Issuer
 
 log = logging.getLogger("codeid")
 
@@ -28,6 +30,8 @@ log = logging.getLogger("codeid")
 @dataclass
 class Runtime:
     settings: Settings = field(default_factory=Settings)
+    # Recently built status list tokens: list id -> (monotonic time built, token).
+    status_tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     @cached_property
     def engine(self) -> Engine:
@@ -45,6 +49,10 @@ class Runtime:
     @property
     def dynamic_ttl(self) -> timedelta:
         return timedelta(seconds=self.settings.dynamic_code_ttl_seconds)
+
+    @property
+    def status_list_ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.status_list_ttl_seconds)
 
     @property
     def static_ttl(self) -> timedelta:
@@ -66,6 +74,10 @@ class Runtime:
                 session, uscc=uscc, signer=signer, now=now, ttl=self.static_ttl
             )
         return issue_dynamic_code(session, uscc=uscc, signer=signer, now=now, ttl=self.dynamic_ttl)
+
+    def issuer_signer(self, session: Session, issuer: Issuer) -> Signer:
+        """The department's active signing key (its own ring, sealed like the platform's)."""
+        return issuer_keyring(session, issuer, master_secret=self.master_secret).active_signer()
 
     @classmethod
     def prepared(cls) -> Runtime:

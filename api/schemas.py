@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.licence_schemas import LicenceViewOut
+
 
 class EntityIn(BaseModel):
     uscc: str = Field(examples=["914403001922038216"], description="18-character USCC")
@@ -102,6 +104,9 @@ class VerifyOut(BaseModel):
     message: str
     entity: EntityOut | None = None
     claims: ClaimsOut | None = None
+    licences: list[LicenceViewOut] = Field(
+        default_factory=list, description="The entity's current licences, valid ones first"
+    )
 
 
 class ScanCodeOut(BaseModel):

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     dynamic_code_ttl_seconds: int = 120
     static_code_ttl_days: int = 3650
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Bearer token for administration over HTTP (registering issuers, trust grants).
+    # Unset: those endpoints are refused; the CLI on the server can still do it.
+    admin_token: SecretStr | None = None
+    status_list_ttl_seconds: int = 300
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from api.licence_schemas import LicenceViewOut
 from api.schemas import ClaimsOut, EntityOut, IssuedCodeOut, VerifyOut
 from codeid.codes.issue import IssuedCode
 from codeid.codes.qr import qr_version
-from codeid.codes.resolve import ResolveResult
+from credentials.resolve import ResolvedWithLicences
 
 
 def issued_out(issued: IssuedCode) -> IssuedCodeOut:
@@ -15,7 +16,8 @@ def issued_out(issued: IssuedCode) -> IssuedCodeOut:
     return IssuedCodeOut(**fields, qr_version=qr_version(issued.payload))
 
 
-def verify_out(result: ResolveResult) -> VerifyOut:
+def verify_out(resolved: ResolvedWithLicences) -> VerifyOut:
+    result = resolved.result
     claims = result.claims
     return VerifyOut(
         valid=result.ok,
@@ -23,4 +25,5 @@ def verify_out(result: ResolveResult) -> VerifyOut:
         message=result.message,
         entity=EntityOut.model_validate(result.entity) if result.entity else None,
         claims=ClaimsOut.model_validate(claims, from_attributes=True) if claims else None,
+        licences=[LicenceViewOut.model_validate(view) for view in resolved.licences],
     )

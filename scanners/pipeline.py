@@ -13,9 +13,9 @@ import numpy as np
 from sqlmodel import Session
 
 from codeid.codes.errors import CodeRejected
-from codeid.codes.resolve import ResolveResult, resolve_code
 from codeid.codes.verify import verify_code
 from codeid.keys.jwks import PublicKeySet
+from credentials.resolve import ResolvedWithLicences, resolve_code_with_licences
 from scanners.cascade import scan_frame, scan_text
 
 DEFAULT_BUDGET_MS = 1500.0
@@ -25,7 +25,7 @@ DEFAULT_BUDGET_MS = 1500.0
 class ScannedCode:
     text: str
     engine: str
-    result: ResolveResult
+    resolved: ResolvedWithLicences
 
 
 @dataclass
@@ -63,7 +63,7 @@ def scan_and_resolve(
         if found.text in seen:
             continue
         seen.add(found.text)
-        result = resolve_code(
+        resolved = resolve_code_with_licences(
             session,
             found.text,
             keys=keys,
@@ -72,15 +72,15 @@ def scan_and_resolve(
             location=location,
             channel=channel,
         )
-        outcome.codes.append(ScannedCode(text=found.text, engine=found.engine, result=result))
+        outcome.codes.append(ScannedCode(text=found.text, engine=found.engine, resolved=resolved))
     return outcome
 
 
 def resolve_typed(
     session: Session, typed: str, *, keys: PublicKeySet, now: datetime, actor: str, location: str
-) -> ResolveResult:
+) -> ResolvedWithLicences:
     """A USB scan gun 'types' the payload into a field: normalise it, then resolve."""
-    return resolve_code(
+    return resolve_code_with_licences(
         session,
         scan_text(typed),
         keys=keys,

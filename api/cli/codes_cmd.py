@@ -15,10 +15,10 @@ from codeid.clock import as_utc, utcnow
 from codeid.codes.errors import CodeRejected
 from codeid.codes.payload import CodeKind
 from codeid.codes.qr import render_png, render_svg, render_terminal
-from codeid.codes.resolve import resolve_code
 from codeid.codes.state import revoke_static_code
 from codeid.codes.verify import verify_code
 from codeid.keys.jwks import public_key_set_from_jwks
+from credentials.resolve import resolve_code_with_licences
 
 app = typer.Typer(help="Signed business codes.", no_args_is_help=True)
 
@@ -70,7 +70,7 @@ def verify(
         return
     runtime = Runtime.prepared()
     with runtime.session() as session:
-        result = resolve_code(
+        result = resolve_code_with_licences(
             session,
             payload,
             keys=runtime.keyring(session).public_keys(),
@@ -80,7 +80,7 @@ def verify(
             channel="cli",
         )
     emit(verify_out(result))
-    if not result.ok:
+    if not result.result.ok:
         raise typer.Exit(1)
 
 

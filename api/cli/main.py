@@ -8,7 +8,17 @@ import sys
 import typer
 from sqlalchemy.exc import OperationalError
 
-from api.cli import codes_cmd, db_cmd, demo_cmd, entity_cmd, keys_cmd, scan_cmd, serve_cmd
+from api.cli import (
+    codes_cmd,
+    db_cmd,
+    demo_cmd,
+    entity_cmd,
+    issuer_cmd,
+    keys_cmd,
+    licence_cmd,
+    scan_cmd,
+    serve_cmd,
+)
 from api.cli.output import CliFailure
 from codeid.errors import CodeidError
 
@@ -23,6 +33,8 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(entity_cmd.app, name="entity")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(codes_cmd.app, name="code")
+app.add_typer(issuer_cmd.app, name="issuer")
+app.add_typer(licence_cmd.app, name="licence")
 app.add_typer(demo_cmd.app, name="demo")
 app.command("serve")(serve_cmd.serve)
 app.command("scan")(scan_cmd.scan)

@@ -82,8 +82,8 @@ def _scan_source(runtime: Runtime, name: str, frames: Iterable[np.ndarray], loca
                         "engine": code.engine,
                         "ms": round(outcome.ms, 1),
                     }
-                    | verify_out(code.result).model_dump(mode="json")
+                    | verify_out(code.resolved).model_dump(mode="json")
                 )
-            return all(code.result.ok for code in outcome.codes)
+            return all(code.resolved.result.ok for code in outcome.codes)
     say(f"codeid: {name}: no QR code found")
     return False

@@ -14,9 +14,9 @@ from api.views import issued_out, verify_out
 from codeid.codes.issue import IssuedCode
 from codeid.codes.payload import CodeKind
 from codeid.codes.qr import render_png, render_svg
-from codeid.codes.resolve import resolve_code
 from codeid.codes.state import revoke_static_code
 from codeid.keys.jwks import jwks_document
+from credentials.resolve import resolve_code_with_licences
 
 router = APIRouter(tags=["codes"])
 Scale = Annotated[int, Query(ge=1, le=40, description="pixels per module")]
@@ -70,7 +70,7 @@ def verify(
     body: VerifyIn, request: Request, session: SessionDep, keyring: KeyRingDep, now: NowDep
 ) -> VerifyOut:
     """Verify a payload and resolve it to its entity. A refused code is a 200 with its reason."""
-    result = resolve_code(
+    result = resolve_code_with_licences(
         session,
         body.payload,
         keys=keyring.public_keys(),

@@ -52,7 +52,7 @@ async def scan(
             ScanCodeOut(
                 text=code.text,
                 engine=code.engine,
-                verification=verify_out(code.result) if code.result else None,
+                verification=verify_out(code.resolved),
             )
             for code in outcome.codes
         ],

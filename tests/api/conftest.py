@@ -17,6 +17,8 @@ from api.deps import get_now
 from api.settings import Settings
 from codeid.clock import utcnow
 
+ADMIN_TOKEN = "test-admin-" + base64.b16encode(os.urandom(8)).decode()
+
 
 class Clock:
     """The API's notion of now, movable by a test (through FastAPI's dependency override)."""
@@ -31,7 +33,12 @@ class Clock:
 @pytest.fixture
 def settings(engine: Engine, database_url: str, tmp_path: Path) -> Settings:
     secret = base64.b64encode(os.urandom(32)).decode()
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, master_key=secret)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        master_key=secret,
+        admin_token=ADMIN_TOKEN,
+    )
 
 
 @pytest.fixture

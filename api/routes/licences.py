@@ -1,0 +1,206 @@
+"""Electronic licences: issue and change (the owning department only), read, verify, match."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Query, UploadFile
+
+from api.auth import IssuerDep
+from api.deps import NowDep, RuntimeDep, SessionDep
+from api.licence_schemas import (
+    AmendIn,
+    LicenceEventOut,
+    LicenceIn,
+    LicenceOut,
+    LicenceVerdictOut,
+    LicenceVerifyIn,
+    MatchIn,
+    MatchOut,
+    ReasonIn,
+    RevokeLicenceIn,
+)
+from api.licence_views import import_report_out, licence_out
+from codeid.entities.readers import read_entity_stream
+from codeid.errors import InvalidInput
+from credentials.catalogue import default_catalogue
+from credentials.licence_import import import_licences
+from credentials.licence_verify import match_licence, verify_licence
+from credentials.licences import (
+    amend_licence,
+    get_licence,
+    issue_licence,
+    licence_history,
+    list_licences,
+    resume_licence,
+    revoke_licence,
+    suspend_licence,
+)
+
+router = APIRouter(prefix="/v1", tags=["licences"])
+
+
+@router.get("/licence-types")
+def licence_types() -> list[dict[str, object]]:
+    """The catalogue: each type's code, names, issuing authority kind and field schema."""
+    return [t.as_json() for t in default_catalogue().types()]
+
+
+@router.post("/licences", status_code=201, response_model=LicenceOut)
+def issue(
+    body: LicenceIn, issuer: IssuerDep, session: SessionDep, runtime: RuntimeDep, now: NowDep
+) -> LicenceOut:
+    licence = issue_licence(
+        session,
+        issuer=issuer,
+        licence_type=body.licence_type,
+        holder_uscc=body.holder_uscc,
+        licence_number=body.licence_number,
+        fields=body.fields,
+        issue_date=body.issue_date,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        signer=runtime.issuer_signer(session, issuer),
+        actor=f"issuer:{issuer.uscc}",
+        now=now,
+    )
+    return licence_out(licence, now=now)
+
+
+@router.get("/licences", response_model=list[LicenceOut])
+def by_holder(
+    session: SessionDep,
+    now: NowDep,
+    holder: Annotated[str, Query(min_length=1, max_length=18, description="holder's USCC")],
+    history: bool = False,
+) -> list[LicenceOut]:
+    found = list_licences(session, holder_uscc=holder, include_history=history)
+    return [licence_out(licence, now=now) for licence in found]
+
+
+@router.get("/licences/{identifier}", response_model=LicenceOut)
+def read(identifier: str, session: SessionDep, now: NowDep) -> LicenceOut:
+    return licence_out(get_licence(session, identifier), now=now)
+
+
+@router.get("/licences/{identifier}/events", response_model=list[LicenceEventOut])
+def events(identifier: str, session: SessionDep) -> list[LicenceEventOut]:
+    return [LicenceEventOut.model_validate(e) for e in licence_history(session, identifier)]
+
+
+@router.post("/licences/{identifier}/amend", status_code=201, response_model=LicenceOut)
+def amend(
+    identifier: str,
+    body: AmendIn,
+    issuer: IssuerDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> LicenceOut:
+    """A new version with a new identifier; the previous one becomes superseded."""
+    changes: dict[str, object] = dict(body.fields)
+    if body.valid_until is not None:
+        changes["valid_until"] = body.valid_until
+    licence = amend_licence(
+        session,
+        identifier,
+        issuer=issuer,
+        changes=changes,
+        reason=body.reason,
+        signer=runtime.issuer_signer(session, issuer),
+        actor=f"issuer:{issuer.uscc}",
+        now=now,
+    )
+    return licence_out(licence, now=now)
+
+
+@router.post("/licences/{identifier}/suspend", response_model=LicenceOut)
+def suspend(
+    identifier: str, body: ReasonIn, issuer: IssuerDep, session: SessionDep, now: NowDep
+) -> LicenceOut:
+    licence = suspend_licence(
+        session,
+        identifier,
+        issuer=issuer,
+        reason=body.reason,
+        actor=f"issuer:{issuer.uscc}",
+        now=now,
+    )
+    return licence_out(licence, now=now)
+
+
+@router.post("/licences/{identifier}/resume", response_model=LicenceOut)
+def resume(
+    identifier: str, body: ReasonIn, issuer: IssuerDep, session: SessionDep, now: NowDep
+) -> LicenceOut:
+    licence = resume_licence(
+        session,
+        identifier,
+        issuer=issuer,
+        reason=body.reason,
+        actor=f"issuer:{issuer.uscc}",
+        now=now,
+    )
+    return licence_out(licence, now=now)
+
+
+@router.post("/licences/{identifier}/revoke", response_model=LicenceOut)
+def revoke(
+    identifier: str, body: RevokeLicenceIn, issuer: IssuerDep, session: SessionDep, now: NowDep
+) -> LicenceOut:
+    licence = revoke_licence(
+        session,
+        identifier,
+        issuer=issuer,
+        reason=body.reason,
+        actor=f"issuer:{issuer.uscc}",
+        now=now,
+    )
+    return licence_out(licence, now=now)
+
+
+@router.post("/licences/verify", response_model=LicenceVerdictOut)
+def verify(body: LicenceVerifyIn, session: SessionDep, now: NowDep) -> LicenceVerdictOut:
+    """Signature, trust, status and dates at now; a refused licence is a 200 with its reason."""
+    verdict = verify_licence(session, body.licence, now=now)
+    return LicenceVerdictOut(
+        valid=verdict.valid,
+        reason=verdict.reason,
+        message=verdict.message,
+        licence=licence_out(verdict.licence, now=now) if verdict.licence else None,
+    )
+
+
+@router.post("/licences/match", response_model=MatchOut)
+def match(body: MatchIn, session: SessionDep, now: NowDep) -> MatchOut:
+    """Per-field match / no match; the stored values are never disclosed."""
+    return MatchOut(
+        matches=match_licence(
+            session,
+            holder_uscc=body.holder_uscc,
+            licence_type=body.licence_type,
+            fields=body.fields,
+            now=now,
+        )
+    )
+
+
+@router.post("/licences/import")
+async def import_file(
+    file: UploadFile, issuer: IssuerDep, session: SessionDep, runtime: RuntimeDep, now: NowDep
+) -> dict[str, object]:
+    """JSON Lines from the department; idempotent by (issuer, licence number)."""
+    try:
+        text = (await file.read()).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("import file is not UTF-8 text", position=exc.start) from exc
+    report = import_licences(
+        session,
+        read_entity_stream(io.StringIO(text), fmt="jsonl"),
+        issuer=issuer,
+        signer=runtime.issuer_signer(session, issuer),
+        actor=f"issuer:{issuer.uscc}",
+        now=now,
+    )
+    return import_report_out(report)

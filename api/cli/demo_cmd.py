@@ -8,6 +8,7 @@ from api.cli.output import emit
 from api.runtime import Runtime
 from codeid.clock import utcnow
 from codeid.demo import seed_demo
+from credentials.demo import seed_licence_demo
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
@@ -19,6 +20,12 @@ def seed(
 ) -> None:
     """Fill the database with a small Guangzhou service-hall data set."""
     runtime = Runtime.prepared()
+    now = utcnow()
     with runtime.session() as session:
-        added = seed_demo(session, count=entities, now=utcnow(), if_empty=if_empty)
-    emit({"entities_added": added})
+        added = seed_demo(session, count=entities, now=now, if_empty=if_empty)
+        licences = (
+            seed_licence_demo(session, master_secret=runtime.master_secret, now=now)
+            if added
+            else {}
+        )
+    emit({"entities_added": added} | licences)

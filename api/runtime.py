@@ -23,6 +23,7 @@ from codeid.migrate import upgrade
 from codeid.models import PLATFORM_RING
 from credentials.issuers import issuer_keyring
 from credentials.models import Issuer
+from credentials.status_list import StatusListToken
 
 log = logging.getLogger("codeid")
 
@@ -31,7 +32,7 @@ log = logging.getLogger("codeid")
 class Runtime:
     settings: Settings = field(default_factory=Settings)
     # Recently built status list tokens: list id -> (monotonic time built, token).
-    status_tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
+    status_tokens: dict[str, tuple[float, StatusListToken]] = field(default_factory=dict)
 
     @cached_property
     def engine(self) -> Engine:

@@ -14,6 +14,7 @@ RUNS = [
     ["bench.bench_qr", "--rounds", "2"],
     ["bench.bench_import", "--rows", "20000", "--backend", "both"],
     ["bench.scan_bench", "--generated", "5"],
+    ["bench.bench_licences", "--entities", "20000", "--issue", "300", "--samples", "100"],
 ]
 
 

@@ -64,6 +64,8 @@ class Licence(SQLModel, table=True):
     __tablename__ = "licence"
     __table_args__ = (
         UniqueConstraint("issuer_uscc", "licence_number", "version"),
+        # New serials are checked for uniqueness per issuer at every issue.
+        Index("ix_licence_issuer_serial", "issuer_uscc", "serial"),
         # A status list token needs only the licences that are not VALID (a few percent):
         # this small covering index spares it a scan of every licence.
         Index(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from fastapi import APIRouter, Request, Response
 
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
-from credentials.status_list import build_status_list_token
+from credentials.licence_jws import status_list_uri
+from credentials.status_list import MEDIA_TYPE, StatusListToken, issue_status_list_token
 
 router = APIRouter(prefix="/v1", tags=["status lists"])
-MEDIA_TYPE = "application/statuslist+jwt"
 
-# A built token is reused for a short while: a list is read far more often than it changes,
-# and a client holding it for max-age seconds sees no staler data than the token's own ttl.
-_REBUILD_SECONDS = 30.0
+# A built token is reused for a short while: a list is read far more often than it changes.
+# Clients may keep it for min(this, the token's ttl) seconds.
+REBUILD_SECONDS = 30
 
 
 @router.get("/status-lists/{list_id}", response_class=Response)
@@ -29,20 +28,22 @@ def status_list(
 ) -> Response:
     """The signed status list token (2 bits per licence: valid, invalid, suspended)."""
     cached = runtime.status_tokens.get(list_id)
-    if cached and time.monotonic() - cached[0] < _REBUILD_SECONDS:
-        token = cached[1]
-    else:
-        token = build_status_list_token(
+    if cached is None or time.monotonic() - cached[0] >= REBUILD_SECONDS:
+        built = issue_status_list_token(
             session,
             list_id,
             signer=keyring.active_signer(),
             now=now,
             ttl=runtime.status_list_ttl,
-            uri=str(request.url.path),
+            uri=status_list_uri(list_id),  # what licences carry
         )
-        runtime.status_tokens[list_id] = (time.monotonic(), token)
-    etag = '"' + hashlib.sha256(token.encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={int(_REBUILD_SECONDS)}"}
-    if request.headers.get("if-none-match") == etag:
+        cached = (time.monotonic(), built)
+        runtime.status_tokens[list_id] = cached
+    token: StatusListToken = cached[1]
+    headers = {
+        "ETag": token.etag,
+        "Cache-Control": f"public, max-age={min(REBUILD_SECONDS, token.max_age)}",
+    }
+    if request.headers.get("if-none-match") == token.etag:
         return Response(status_code=304, headers=headers)
-    return Response(token, media_type=MEDIA_TYPE, headers=headers)
+    return Response(token.token, media_type=MEDIA_TYPE, headers=headers)

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 18:37:00.552902
+Create Date: 2026-11-27 18:47:57.149986
 """
 from collections.abc import Sequence
 
@@ -59,6 +59,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('licence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_licence_holder_uscc'), ['holder_uscc'], unique=False)
+        batch_op.create_index('ix_licence_issuer_serial', ['issuer_uscc', 'serial'], unique=False)
         batch_op.create_index(batch_op.f('ix_licence_issuer_uscc'), ['issuer_uscc'], unique=False)
         batch_op.create_index('ix_licence_status_list_not_valid', ['status_list', 'status_index', 'status'], unique=False, postgresql_where=sa.text("status <> 'valid'"), sqlite_where=sa.text("status <> 'valid'"))
 
@@ -113,6 +114,7 @@ def downgrade() -> None:
     with op.batch_alter_table('licence', schema=None) as batch_op:
         batch_op.drop_index('ix_licence_status_list_not_valid', postgresql_where=sa.text("status <> 'valid'"), sqlite_where=sa.text("status <> 'valid'"))
         batch_op.drop_index(batch_op.f('ix_licence_issuer_uscc'))
+        batch_op.drop_index('ix_licence_issuer_serial')
         batch_op.drop_index(batch_op.f('ix_licence_holder_uscc'))
 
     op.drop_table('licence')

@@ -173,7 +173,9 @@ def test_independent_jose_and_status_list_decoding(client: TestClient) -> None:
     status_token = jws.JWS()
     status_token.deserialize(response.text)
     status_token.verify(platform)
-    status_list = json.loads(status_token.payload)["status_list"]
+    status_claims = json.loads(status_token.payload)
+    assert status_claims["sub"] == reference["uri"]  # the list the licence points to
+    status_list = status_claims["status_list"]
     raw = zlib.decompress(base64.urlsafe_b64decode(status_list["lst"] + "=="))
     index = reference["idx"]
     value = (raw[index * 2 // 8] >> ((index * 2) % 8)) & 0b11

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile
+from sqlmodel import Session
 
 from api.auth import IssuerDep
 from api.deps import NowDep, RuntimeDep, SessionDep
@@ -37,8 +40,10 @@ from credentials.licences import (
     revoke_licence,
     suspend_licence,
 )
+from credentials.models import Issuer, Licence
 
 router = APIRouter(prefix="/v1", tags=["licences"])
+StatusChange = Callable[..., Licence]  # suspend_licence, resume_licence, revoke_licence
 
 
 @router.get("/licence-types")
@@ -119,45 +124,21 @@ def amend(
 def suspend(
     identifier: str, body: ReasonIn, issuer: IssuerDep, session: SessionDep, now: NowDep
 ) -> LicenceOut:
-    licence = suspend_licence(
-        session,
-        identifier,
-        issuer=issuer,
-        reason=body.reason,
-        actor=f"issuer:{issuer.uscc}",
-        now=now,
-    )
-    return licence_out(licence, now=now)
+    return _status_change(suspend_licence, identifier, body.reason, issuer, session, now)
 
 
 @router.post("/licences/{identifier}/resume", response_model=LicenceOut)
 def resume(
     identifier: str, body: ReasonIn, issuer: IssuerDep, session: SessionDep, now: NowDep
 ) -> LicenceOut:
-    licence = resume_licence(
-        session,
-        identifier,
-        issuer=issuer,
-        reason=body.reason,
-        actor=f"issuer:{issuer.uscc}",
-        now=now,
-    )
-    return licence_out(licence, now=now)
+    return _status_change(resume_licence, identifier, body.reason, issuer, session, now)
 
 
 @router.post("/licences/{identifier}/revoke", response_model=LicenceOut)
 def revoke(
     identifier: str, body: RevokeLicenceIn, issuer: IssuerDep, session: SessionDep, now: NowDep
 ) -> LicenceOut:
-    licence = revoke_licence(
-        session,
-        identifier,
-        issuer=issuer,
-        reason=body.reason,
-        actor=f"issuer:{issuer.uscc}",
-        now=now,
-    )
-    return licence_out(licence, now=now)
+    return _status_change(revoke_licence, identifier, body.reason, issuer, session, now)
 
 
 @router.post("/licences/verify", response_model=LicenceVerdictOut)
@@ -204,3 +185,17 @@ async def import_file(
         now=now,
     )
     return import_report_out(report)
+
+
+def _status_change(
+    change: StatusChange,
+    identifier: str,
+    reason: str,
+    issuer: Issuer,
+    session: Session,
+    now: datetime,
+) -> LicenceOut:
+    licence = change(
+        session, identifier, issuer=issuer, reason=reason, actor=f"issuer:{issuer.uscc}", now=now
+    )
+    return licence_out(licence, now=now)

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import codeid.models  # noqa: F401  (registers every table on SQLModel.metadata)
 import credentials.models  # noqa: F401
+import counter.models  # noqa: F401
 from codeid.db import make_engine
 
 config = context.config

@@ -18,6 +18,7 @@ from sqlmodel import Session, SQLModel
 
 import codeid.models  # noqa: F401
 import credentials.models  # noqa: F401
+import counter.models  # noqa: F401
 from codeid.db import make_engine
 from codeid.migrate import upgrade
 

@@ -129,7 +129,9 @@ class TicketCounter(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     __tablename__ = "ticket"
     __table_args__ = (
-        UniqueConstraint("day", "category_code", "seq"),
+        # The number (prefix of the issuing category + seq) is unique per day; category_code
+        # is the queue the ticket waits in, which a transfer may change.
+        UniqueConstraint("day", "number"),
         Index("ix_ticket_queue", "day", "status", "category_code", "queued_at"),
     )
 

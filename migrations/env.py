@@ -9,8 +9,8 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import codeid.models  # noqa: F401  (registers every table on SQLModel.metadata)
-import credentials.models  # noqa: F401
 import counter.models  # noqa: F401
+import credentials.models  # noqa: F401
 from codeid.db import make_engine
 
 config = context.config

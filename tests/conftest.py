@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import codeid.models  # noqa: F401
-import credentials.models  # noqa: F401
 import counter.models  # noqa: F401
+import credentials.models  # noqa: F401
 from codeid.db import make_engine
 from codeid.migrate import upgrade
 

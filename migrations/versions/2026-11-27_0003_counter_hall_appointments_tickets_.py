@@ -140,7 +140,7 @@ def upgrade() -> None:
     sa.Column('started_at', codeid.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_at', codeid.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('day', 'category_code', 'seq')
+    sa.UniqueConstraint('day', 'number')
     )
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_queue', ['day', 'status', 'category_code', 'queued_at'], unique=False)

@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
-from api.routes import codes, entities, health, issuers, licences, scans, status_lists
+from api.routes import (
+    appointments,
+    board,
+    codes,
+    entities,
+    health,
+    issuers,
+    licences,
+    scans,
+    status_lists,
+    windows,
+)
 from api.runtime import Runtime
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
@@ -32,6 +43,17 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    for module in (health, entities, codes, scans, issuers, licences, status_lists):
+    for module in (
+        health,
+        entities,
+        codes,
+        scans,
+        issuers,
+        licences,
+        status_lists,
+        appointments,
+        windows,
+        board,
+    ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

@@ -1,4 +1,4 @@
-"""Who is calling: a department (issuer token) or an administrator (admin token).
+"""Who is calling: a department (issuer token), a clerk (clerk token) or an administrator.
 
 Simple bearer tokens until users and roles arrive (issue 5); the domain decides what
 an authenticated issuer may touch (its own licences only).
@@ -14,6 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import RuntimeDep, SessionDep
 from codeid.errors import CodeidError
+from counter.hall import authenticate_clerk
+from counter.models import Clerk
 from credentials.issuers import authenticate_issuer
 from credentials.models import Issuer
 
@@ -50,3 +52,21 @@ def require_admin(credentials: Credentials, runtime: RuntimeDep) -> None:
 
 IssuerDep = Annotated[Issuer, Depends(current_issuer)]
 AdminDep = Annotated[None, Depends(require_admin)]
+
+
+def current_clerk(credentials: Credentials, session: SessionDep) -> Clerk:
+    if credentials is None:
+        raise Unauthenticated("this call needs a clerk's bearer token")
+    clerk = authenticate_clerk(session, credentials.credentials)
+    if clerk is None:
+        raise Unauthenticated("the bearer token is not a valid clerk token")
+    return clerk
+
+
+ClerkDep = Annotated[Clerk, Depends(current_clerk)]
+
+
+def require_window(clerk: Clerk, window_number: int) -> None:
+    """Clerks act only at their own windows."""
+    if window_number not in clerk.windows:
+        raise Forbidden(f"clerk {clerk.name!r} does not work at window {window_number}")

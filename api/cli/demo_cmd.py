@@ -8,6 +8,7 @@ from api.cli.output import emit
 from api.runtime import Runtime
 from codeid.clock import utcnow
 from codeid.demo import seed_demo
+from counter.hall import demo_hall_path, load_hall_file
 from credentials.demo import seed_licence_demo
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -28,4 +29,5 @@ def seed(
             if added
             else {}
         )
-    emit({"entities_added": added} | licences)
+        hall = load_hall_file(session, demo_hall_path(), now=now).as_json() if added else {}
+    emit({"entities_added": added, "hall": hall} | licences)

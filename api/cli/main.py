@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.cli import (
     codes_cmd,
+    counter_cmd,
     db_cmd,
     demo_cmd,
     entity_cmd,
@@ -36,6 +37,13 @@ app.add_typer(codes_cmd.app, name="code")
 app.add_typer(issuer_cmd.app, name="issuer")
 app.add_typer(licence_cmd.app, name="licence")
 app.add_typer(demo_cmd.app, name="demo")
+app.add_typer(counter_cmd.hall_app, name="hall")
+app.add_typer(counter_cmd.clerk_app, name="clerk")
+app.add_typer(counter_cmd.window_app, name="window")
+app.add_typer(counter_cmd.case_app, name="case")
+app.command("book")(counter_cmd.book_cmd)
+app.command("checkin")(counter_cmd.checkin_cmd)
+app.command("report")(counter_cmd.report_cmd)
 app.command("serve")(serve_cmd.serve)
 app.command("scan")(scan_cmd.scan)
 

@@ -1,0 +1,138 @@
+"""Request and response shapes of the counter API (appointments, tickets, windows, cases)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas import VerifyOut
+
+
+class SlotOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    category_code: str
+    day: date
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    booked: int
+
+
+class BookIn(BaseModel):
+    uscc: str
+    item_code: str
+    slot_id: int | None = None
+    day: date | None = None
+
+
+class BookingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    reference: str
+    slot_id: int
+    uscc: str
+    item_code: str
+    status: str
+    held_until: datetime | None
+    created_at: datetime
+
+
+class RescheduleIn(BaseModel):
+    slot_id: int
+
+
+class CheckInIn(BaseModel):
+    payload: str = Field(min_length=1, max_length=4096, description="The dynamic code's text")
+    item_code: str | None = Field(default=None, description="For a walk-in: what it comes for")
+    location: str = Field(default="kiosk", max_length=100)
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    day: date
+    number: str
+    category_code: str
+    uscc: str
+    item_code: str | None
+    priority: str
+    status: str
+    window_number: int | None
+    recalls: int
+    issued_at: datetime
+    called_at: datetime | None
+
+
+class CheckInOut(BaseModel):
+    ticket: TicketOut
+    booking: BookingOut | None
+    people_ahead: int
+    estimated_wait_minutes: float
+
+
+class CalledOut(BaseModel):
+    window: int
+    ticket: TicketOut | None
+    message: str
+
+
+class TransferIn(BaseModel):
+    to_category: str | None = None
+    to_window: int | None = None
+
+
+class OpenCaseIn(BaseModel):
+    ticket_id: int
+    item_code: str
+    window: int
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: int
+    uscc: str
+    item_code: str
+    window_number: int
+    clerk: str
+    status: str
+    form: list[dict[str, Any]]
+    materials: list[dict[str, Any]]
+    rejection_reason: str | None
+    waiting_seconds: float | None
+    service_seconds: float | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class CaseFieldsIn(BaseModel):
+    values: dict[str, Any]
+    reasons: dict[str, str] = Field(
+        default_factory=dict, description="Why a read-only field changed"
+    )
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class RatingIn(BaseModel):
+    uscc: str
+    score: Literal["good", "average", "poor"]
+    comment: str = Field(default="", max_length=500)
+
+
+class CounterVerifyOut(VerifyOut):
+    bookings_today: list[BookingOut] = Field(default_factory=list)
+    open_tickets: list[TicketOut] = Field(default_factory=list)
+
+
+class ClerkIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    windows: list[int] = Field(min_length=1)

@@ -1,0 +1,139 @@
+"""What a clerk does at a window: call, recall, transfer, no-show, cases. Own windows only."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+
+from api.auth import ClerkDep, require_window
+from api.counter_schemas import (
+    CalledOut,
+    CaseFieldsIn,
+    CaseOut,
+    OpenCaseIn,
+    RatingIn,
+    RejectIn,
+    TicketOut,
+    TransferIn,
+)
+from api.deps import NowDep, SessionDep
+from counter.cases import (
+    complete_case,
+    get_case,
+    open_case,
+    rate_case,
+    reject_case,
+    update_case_fields,
+)
+from counter.windows import call_next, no_show, park, recall, resume, transfer
+
+router = APIRouter(prefix="/v1", tags=["windows"])
+TicketAction = Literal["recall", "no-show", "park", "resume"]
+
+
+@router.post("/windows/{window}/call", response_model=CalledOut)
+def call(window: int, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CalledOut:
+    """The next ticket for this window, or none when the queue is empty."""
+    require_window(clerk, window)
+    ticket = call_next(session, window, now=now, clerk=clerk.name)
+    message = f"{ticket.number} to window {window}" if ticket else "queue empty"
+    return CalledOut(
+        window=window, ticket=TicketOut.model_validate(ticket) if ticket else None, message=message
+    )
+
+
+@router.post("/windows/{window}/tickets/{ticket_id}/transfer", response_model=TicketOut)
+def transfer_ticket(
+    window: int,
+    ticket_id: int,
+    body: TransferIn,
+    clerk: ClerkDep,
+    session: SessionDep,
+    now: NowDep,
+) -> TicketOut:
+    """To another category or window, keeping its place in the queue."""
+    require_window(clerk, window)
+    moved = transfer(
+        session,
+        ticket_id,
+        window_number=window,
+        to_category=body.to_category,
+        to_window=body.to_window,
+        now=now,
+        clerk=clerk.name,
+    )
+    return TicketOut.model_validate(moved)
+
+
+@router.post("/windows/{window}/tickets/{ticket_id}/{action}", response_model=TicketOut)
+def ticket_action(
+    window: int,
+    ticket_id: int,
+    action: TicketAction,
+    clerk: ClerkDep,
+    session: SessionDep,
+    now: NowDep,
+) -> TicketOut:
+    """recall (no-show after the set number of recalls), no-show, park or resume."""
+    require_window(clerk, window)
+    verb = {"recall": recall, "no-show": no_show, "park": park, "resume": resume}[action]
+    moved = verb(session, ticket_id, window_number=window, now=now, clerk=clerk.name)
+    return TicketOut.model_validate(moved)
+
+
+@router.post("/cases", status_code=201, response_model=CaseOut)
+def open_(body: OpenCaseIn, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CaseOut:
+    """Start serving a ticket: the form is filled from the entity and its valid licences."""
+    require_window(clerk, body.window)
+    case = open_case(
+        session,
+        body.ticket_id,
+        item_code=body.item_code,
+        window_number=body.window,
+        clerk=clerk.name,
+        now=now,
+    )
+    return CaseOut.model_validate(case)
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut)
+def read(case_id: int, clerk: ClerkDep, session: SessionDep) -> CaseOut:
+    case = get_case(session, case_id)
+    require_window(clerk, case.window_number)
+    return CaseOut.model_validate(case)
+
+
+@router.patch("/cases/{case_id}", response_model=CaseOut)
+def update(
+    case_id: int, body: CaseFieldsIn, clerk: ClerkDep, session: SessionDep, now: NowDep
+) -> CaseOut:
+    require_window(clerk, get_case(session, case_id).window_number)
+    case = update_case_fields(
+        session, case_id, values=body.values, reasons=body.reasons, clerk=clerk.name, now=now
+    )
+    return CaseOut.model_validate(case)
+
+
+@router.post("/cases/{case_id}/complete", response_model=CaseOut)
+def complete(case_id: int, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CaseOut:
+    require_window(clerk, get_case(session, case_id).window_number)
+    return CaseOut.model_validate(complete_case(session, case_id, clerk=clerk.name, now=now))
+
+
+@router.post("/cases/{case_id}/reject", response_model=CaseOut)
+def reject(
+    case_id: int, body: RejectIn, clerk: ClerkDep, session: SessionDep, now: NowDep
+) -> CaseOut:
+    require_window(clerk, get_case(session, case_id).window_number)
+    case = reject_case(session, case_id, reason=body.reason, clerk=clerk.name, now=now)
+    return CaseOut.model_validate(case)
+
+
+@router.post("/cases/{case_id}/rating", status_code=201)
+def rate(case_id: int, body: RatingIn, session: SessionDep, now: NowDep) -> dict[str, str]:
+    """The business rates a completed visit, once."""
+    rating = rate_case(
+        session, case_id, uscc=body.uscc, score=body.score, comment=body.comment, now=now
+    )
+    return {"case_id": str(rating.case_id), "score": rating.score}

@@ -7,8 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import VerifyOut
-
 
 class SlotOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -126,11 +124,6 @@ class RatingIn(BaseModel):
     uscc: str
     score: Literal["good", "average", "poor"]
     comment: str = Field(default="", max_length=500)
-
-
-class CounterVerifyOut(VerifyOut):
-    bookings_today: list[BookingOut] = Field(default_factory=list)
-    open_tickets: list[TicketOut] = Field(default_factory=list)
 
 
 class ClerkIn(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.counter_schemas import BookingOut, TicketOut
 from api.licence_schemas import LicenceViewOut
 
 
@@ -107,6 +108,8 @@ class VerifyOut(BaseModel):
     licences: list[LicenceViewOut] = Field(
         default_factory=list, description="The entity's current licences, valid ones first"
     )
+    bookings_today: list[BookingOut] = Field(default_factory=list)
+    open_tickets: list[TicketOut] = Field(default_factory=list)
 
 
 class ScanCodeOut(BaseModel):

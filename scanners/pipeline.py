@@ -15,7 +15,7 @@ from sqlmodel import Session
 from codeid.codes.errors import CodeRejected
 from codeid.codes.verify import verify_code
 from codeid.keys.jwks import PublicKeySet
-from credentials.resolve import ResolvedWithLicences, resolve_code_with_licences
+from counter.resolve import CounterResolution, resolve_for_counter
 from scanners.cascade import scan_frame, scan_text
 
 DEFAULT_BUDGET_MS = 1500.0
@@ -25,7 +25,7 @@ DEFAULT_BUDGET_MS = 1500.0
 class ScannedCode:
     text: str
     engine: str
-    resolved: ResolvedWithLicences
+    resolved: CounterResolution
 
 
 @dataclass
@@ -63,7 +63,7 @@ def scan_and_resolve(
         if found.text in seen:
             continue
         seen.add(found.text)
-        resolved = resolve_code_with_licences(
+        resolved = resolve_for_counter(
             session,
             found.text,
             keys=keys,
@@ -78,9 +78,9 @@ def scan_and_resolve(
 
 def resolve_typed(
     session: Session, typed: str, *, keys: PublicKeySet, now: datetime, actor: str, location: str
-) -> ResolvedWithLicences:
+) -> CounterResolution:
     """A USB scan gun 'types' the payload into a field: normalise it, then resolve."""
-    return resolve_code_with_licences(
+    return resolve_for_counter(
         session,
         scan_text(typed),
         keys=keys,

@@ -18,7 +18,7 @@ from codeid.codes.qr import render_png, render_svg, render_terminal
 from codeid.codes.state import revoke_static_code
 from codeid.codes.verify import verify_code
 from codeid.keys.jwks import public_key_set_from_jwks
-from credentials.resolve import resolve_code_with_licences
+from counter.resolve import resolve_for_counter
 
 app = typer.Typer(help="Signed business codes.", no_args_is_help=True)
 
@@ -70,7 +70,7 @@ def verify(
         return
     runtime = Runtime.prepared()
     with runtime.session() as session:
-        result = resolve_code_with_licences(
+        result = resolve_for_counter(
             session,
             payload,
             keys=runtime.keyring(session).public_keys(),
@@ -80,7 +80,7 @@ def verify(
             channel="cli",
         )
     emit(verify_out(result))
-    if not result.result.ok:
+    if not result.resolved.result.ok:
         raise typer.Exit(1)
 
 

@@ -84,6 +84,6 @@ def _scan_source(runtime: Runtime, name: str, frames: Iterable[np.ndarray], loca
                     }
                     | verify_out(code.resolved).model_dump(mode="json")
                 )
-            return all(code.resolved.result.ok for code in outcome.codes)
+            return all(code.resolved.resolved.result.ok for code in outcome.codes)
     say(f"codeid: {name}: no QR code found")
     return False

@@ -16,7 +16,7 @@ from codeid.codes.payload import CodeKind
 from codeid.codes.qr import render_png, render_svg
 from codeid.codes.state import revoke_static_code
 from codeid.keys.jwks import jwks_document
-from credentials.resolve import resolve_code_with_licences
+from counter.resolve import resolve_for_counter
 
 router = APIRouter(tags=["codes"])
 Scale = Annotated[int, Query(ge=1, le=40, description="pixels per module")]
@@ -70,7 +70,7 @@ def verify(
     body: VerifyIn, request: Request, session: SessionDep, keyring: KeyRingDep, now: NowDep
 ) -> VerifyOut:
     """Verify a payload and resolve it to its entity. A refused code is a 200 with its reason."""
-    result = resolve_code_with_licences(
+    result = resolve_for_counter(
         session,
         body.payload,
         keys=keyring.public_keys(),

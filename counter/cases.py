@@ -32,7 +32,7 @@ from counter.errors import (
 from counter.forms import fill_form
 from counter.hall import get_item
 from counter.models import Case, Rating, Ticket
-from counter.windows import complete_ticket, start_service
+from counter.ticket_actions import complete_ticket, start_service
 
 OPENED = "opened"
 IN_PROGRESS = "in-progress"

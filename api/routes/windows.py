@@ -26,7 +26,8 @@ from counter.cases import (
     reject_case,
     update_case_fields,
 )
-from counter.windows import call_next, no_show, park, recall, resume, transfer
+from counter.ticket_actions import no_show, park, recall, resume, transfer
+from counter.windows import call_next
 
 router = APIRouter(prefix="/v1", tags=["windows"])
 TicketAction = Literal["recall", "no-show", "park", "resume"]

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from counter.board import board_feed
-from counter.windows import call_next, complete_ticket, recall
+from counter.ticket_actions import complete_ticket, recall
+from counter.windows import call_next
 from tests.counter.queue_world import MINUTE, NOW, add_ticket, make_world
 
 

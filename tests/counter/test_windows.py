@@ -20,9 +20,7 @@ from counter.errors import (
     WrongWindow,
 )
 from counter.models import Ticket, TicketEvent, Window
-from counter.tickets import APPOINTMENT, check_in
-from counter.windows import (
-    call_next,
+from counter.ticket_actions import (
     complete_ticket,
     no_show,
     park,
@@ -31,6 +29,8 @@ from counter.windows import (
     start_service,
     transfer,
 )
+from counter.tickets import APPOINTMENT, check_in
+from counter.windows import call_next
 from tests.counter.queue_world import MINUTE, NOW, add_ticket, make_world
 
 # Demo hall: window 1 serves A then F; 11 serves B then A; 18 serves C only.

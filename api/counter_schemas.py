@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
+
+# Identifiers and window numbers fit a database INTEGER; larger numbers are refused as
+# invalid input (422) instead of overflowing the driver.
+MAX_ID = 2_147_483_647
+IdIn = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class SlotOut(BaseModel):
@@ -23,7 +30,7 @@ class SlotOut(BaseModel):
 class BookIn(BaseModel):
     uscc: str
     item_code: str
-    slot_id: int | None = None
+    slot_id: IdIn | None = None
     day: date | None = None
 
 
@@ -40,7 +47,7 @@ class BookingOut(BaseModel):
 
 
 class RescheduleIn(BaseModel):
-    slot_id: int
+    slot_id: IdIn
 
 
 class CheckInIn(BaseModel):
@@ -81,13 +88,13 @@ class CalledOut(BaseModel):
 
 class TransferIn(BaseModel):
     to_category: str | None = None
-    to_window: int | None = None
+    to_window: IdIn | None = None
 
 
 class OpenCaseIn(BaseModel):
-    ticket_id: int
+    ticket_id: IdIn
     item_code: str
-    window: int
+    window: IdIn
 
 
 class CaseOut(BaseModel):
@@ -128,4 +135,4 @@ class RatingIn(BaseModel):
 
 class ClerkIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    windows: list[int] = Field(min_length=1)
+    windows: list[IdIn] = Field(min_length=1)

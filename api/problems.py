@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from codeid.errors import CodeidError, Conflict, InvalidInput, NotFound
@@ -75,10 +76,17 @@ def status_for(error: CodeidError) -> int:
     return 400
 
 
+# Members of a problem document that error details must not overwrite.
+RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code", "headers"})
+
+
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    """Error details as extension members: plain values, renamed where they would clash."""
     return {
-        k: v if isinstance(v, str | int | float | bool | None) else str(v)
-        for k, v in details.items()
+        (f"{key}_value" if key in RESERVED else key): (
+            value if isinstance(value, str | int | float | bool | None) else str(value)
+        )
+        for key, value in details.items()
     }
 
 
@@ -108,6 +116,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, code, str(exc.detail), instance=request.url.path)
 
 
+async def _integrity(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness or foreign-key clash the domain did not foresee: almost always two
+    # requests racing. Nothing was written (the session rolled back).
+    log.warning(
+        "integrity error on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return problem(
+        409, "conflict", "the change conflicts with another one; retry", instance=request.url.path
+    )
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable on %s %s", request.method, request.url.path)
+    return problem(
+        503,
+        "database-unavailable",
+        "the database is not answering; retry shortly",
+        instance=request.url.path,
+        retry_after=5,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     incident = uuid.uuid4().hex[:12]
     log.exception(
@@ -122,4 +152,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CodeidError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

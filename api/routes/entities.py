@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, UploadFile
 
+from api.counter_schemas import MAX_ID
 from api.deps import NowDep, SessionDep
 from api.schemas import (
     EntityIn,
@@ -53,7 +54,7 @@ def list_entities(
     name: Annotated[str | None, Query(max_length=200, description="substring of the name")] = None,
     status: EntityStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> EntityPage:
     items = search_entities(session, name=name, status=status, limit=limit, offset=offset)
     total = count_entities(session, name=name, status=status)

@@ -12,6 +12,7 @@ from api.counter_schemas import (
     CaseFieldsIn,
     CaseOut,
     OpenCaseIn,
+    PathId,
     RatingIn,
     RejectIn,
     TicketOut,
@@ -34,7 +35,7 @@ TicketAction = Literal["recall", "no-show", "park", "resume"]
 
 
 @router.post("/windows/{window}/call", response_model=CalledOut)
-def call(window: int, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CalledOut:
+def call(window: PathId, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CalledOut:
     """The next ticket for this window, or none when the queue is empty."""
     require_window(clerk, window)
     ticket = call_next(session, window, now=now, clerk=clerk.name)
@@ -46,8 +47,8 @@ def call(window: int, clerk: ClerkDep, session: SessionDep, now: NowDep) -> Call
 
 @router.post("/windows/{window}/tickets/{ticket_id}/transfer", response_model=TicketOut)
 def transfer_ticket(
-    window: int,
-    ticket_id: int,
+    window: PathId,
+    ticket_id: PathId,
     body: TransferIn,
     clerk: ClerkDep,
     session: SessionDep,
@@ -69,8 +70,8 @@ def transfer_ticket(
 
 @router.post("/windows/{window}/tickets/{ticket_id}/{action}", response_model=TicketOut)
 def ticket_action(
-    window: int,
-    ticket_id: int,
+    window: PathId,
+    ticket_id: PathId,
     action: TicketAction,
     clerk: ClerkDep,
     session: SessionDep,
@@ -99,7 +100,7 @@ def open_(body: OpenCaseIn, clerk: ClerkDep, session: SessionDep, now: NowDep) -
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def read(case_id: int, clerk: ClerkDep, session: SessionDep) -> CaseOut:
+def read(case_id: PathId, clerk: ClerkDep, session: SessionDep) -> CaseOut:
     case = get_case(session, case_id)
     require_window(clerk, case.window_number)
     return CaseOut.model_validate(case)
@@ -107,7 +108,7 @@ def read(case_id: int, clerk: ClerkDep, session: SessionDep) -> CaseOut:
 
 @router.patch("/cases/{case_id}", response_model=CaseOut)
 def update(
-    case_id: int, body: CaseFieldsIn, clerk: ClerkDep, session: SessionDep, now: NowDep
+    case_id: PathId, body: CaseFieldsIn, clerk: ClerkDep, session: SessionDep, now: NowDep
 ) -> CaseOut:
     require_window(clerk, get_case(session, case_id).window_number)
     case = update_case_fields(
@@ -117,14 +118,14 @@ def update(
 
 
 @router.post("/cases/{case_id}/complete", response_model=CaseOut)
-def complete(case_id: int, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CaseOut:
+def complete(case_id: PathId, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CaseOut:
     require_window(clerk, get_case(session, case_id).window_number)
     return CaseOut.model_validate(complete_case(session, case_id, clerk=clerk.name, now=now))
 
 
 @router.post("/cases/{case_id}/reject", response_model=CaseOut)
 def reject(
-    case_id: int, body: RejectIn, clerk: ClerkDep, session: SessionDep, now: NowDep
+    case_id: PathId, body: RejectIn, clerk: ClerkDep, session: SessionDep, now: NowDep
 ) -> CaseOut:
     require_window(clerk, get_case(session, case_id).window_number)
     case = reject_case(session, case_id, reason=body.reason, clerk=clerk.name, now=now)
@@ -132,7 +133,7 @@ def reject(
 
 
 @router.post("/cases/{case_id}/rating", status_code=201)
-def rate(case_id: int, body: RatingIn, session: SessionDep, now: NowDep) -> dict[str, str]:
+def rate(case_id: PathId, body: RatingIn, session: SessionDep, now: NowDep) -> dict[str, str]:
     """The business rates a completed visit, once."""
     rating = rate_case(
         session, case_id, uscc=body.uscc, score=body.score, comment=body.comment, now=now

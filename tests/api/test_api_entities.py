@@ -111,3 +111,17 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
         "/readyz",
     ):
         assert path in paths, path
+
+
+def test_out_of_range_numbers_and_clashing_details_stay_problems(client: TestClient) -> None:
+    huge = client.get("/v1/entities", params={"offset": 10**21})
+    assert_problem(huge, 422, "validation")
+    rating = {"uscc": HUAWEI["uscc"], "score": "good"}
+    assert_problem(client.post(f"/v1/cases/{10**30}/rating", json=rating), 422, "validation")
+    client.post("/v1/entities", json=HUAWEI)
+    client.post(
+        f"/v1/entities/{HUAWEI['uscc']}/status", json={"status": "deregistered", "reason": "注销"}
+    )
+    refused = client.get(f"/v1/entities/{HUAWEI['uscc']}/code.png")
+    body = assert_problem(refused, 409, "entity-not-active")
+    assert body["status"] == 409  # the entity's own status is not allowed to overwrite it

@@ -36,9 +36,9 @@ from codeid.entities.models import Entity
 from codeid.keys.keyring import KeyRing
 from codeid.migrate import upgrade
 from codeid.uscc import random_uscc
+from counter.check_in import check_in
 from counter.hall import demo_hall_path, load_hall_file
 from counter.models import Ticket, Window
-from counter.tickets import check_in
 from counter.windows import call_next
 
 SERVER = os.environ.get(

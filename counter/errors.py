@@ -119,7 +119,7 @@ class AlreadyRated(CounterError, Conflict):
     code = "already-rated"
 
 
-# ---- tickets and windows (counter.tickets, counter.windows) ----
+# ---- tickets and windows (counter.check_in, counter.tickets, counter.windows) ----
 
 
 class TicketNotFound(CounterError, NotFound):

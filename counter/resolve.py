@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from codeid.keys.jwks import PublicKeySet
-from counter.appointments import bookings_for
+from counter.bookings import bookings_for
 from counter.hall import local_day
 from counter.models import Booking, Hall, Ticket
 from counter.tickets import open_tickets

@@ -11,8 +11,10 @@ from api.cli.output import CliFailure, emit
 from api.counter_schemas import BookingOut, CaseOut, TicketOut
 from api.runtime import Runtime
 from codeid.clock import utcnow
-from counter.appointments import book, confirm_booking
+from counter.booking_create import book
+from counter.booking_lifecycle import confirm_booking
 from counter.cases import complete_case, open_case, update_case_fields
+from counter.check_in import check_in
 from counter.hall import (
     demo_hall_path,
     get_hall,
@@ -22,7 +24,7 @@ from counter.hall import (
     register_clerk,
 )
 from counter.reports import daily_report, report_csv
-from counter.tickets import check_in, get_ticket
+from counter.tickets import get_ticket
 from counter.windows import call_next
 from scanners.cascade import scan_frame
 from scanners.frames import load_image_file

@@ -21,17 +21,13 @@ from api.counter_schemas import (
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
 from api.routes.scans import UploadTooLarge
 from codeid.errors import InvalidInput
-from counter.appointments import (
-    book,
-    cancel_booking,
-    confirm_booking,
-    ensure_slots,
-    get_booking,
-    list_slots,
-    reschedule_booking,
-)
+from counter.booking_create import book
+from counter.booking_lifecycle import cancel_booking, confirm_booking, reschedule_booking
+from counter.bookings import get_booking
+from counter.check_in import check_in
 from counter.hall import load_hall, read_hall, register_clerk
-from counter.tickets import check_in, get_ticket
+from counter.slots import ensure_slots, list_slots
+from counter.tickets import get_ticket
 from scanners.cascade import scan_frame
 from scanners.frames import load_image_bytes
 from scanners.pipeline import DEFAULT_BUDGET_MS, verifies

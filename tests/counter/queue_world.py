@@ -65,7 +65,7 @@ def add_booking(
     category_code: str = "A",
     status: str = "confirmed",
 ) -> Booking:
-    """A booking in a slot of its own (appointments.py owns the booking rules)."""
+    """A booking in a slot of its own (counter.booking_create owns the rules)."""
     slot = Slot(
         category_code=category_code,
         day=(starts_at + timedelta(hours=8)).date(),

@@ -15,21 +15,14 @@ from codeid.entities.errors import EntityNotFound
 from codeid.entities.models import Entity
 from codeid.errors import InvalidInput
 from codeid.uscc import random_uscc
-from counter.appointments import (
-    CANCELLED,
-    CONFIRMED,
-    EXPIRED,
-    HELD,
-    book,
-    bookings_for,
+from counter.booking_create import book
+from counter.booking_lifecycle import (
     cancel_booking,
     confirm_booking,
-    ensure_slots,
     expire_holds,
-    get_booking,
-    list_slots,
     reschedule_booking,
 )
+from counter.bookings import CANCELLED, CONFIRMED, EXPIRED, HELD, bookings_for, get_booking
 from counter.errors import (
     BookingNotFound,
     BookingStateConflict,
@@ -41,6 +34,7 @@ from counter.errors import (
 )
 from counter.hall import demo_hall_path, load_hall_file
 from counter.models import Booking, Slot
+from counter.slots import ensure_slots, list_slots
 
 # Monday 30 November 2026, 08:30 in Guangzhou (00:30 UTC): before opening.
 NOW = datetime(2026, 11, 30, 0, 30, tzinfo=UTC)

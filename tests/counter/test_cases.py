@@ -19,6 +19,7 @@ from counter.cases import (
     reject_case,
     update_case_fields,
 )
+from counter.check_in import check_in
 from counter.errors import (
     AlreadyRated,
     CaseAlreadyOpen,
@@ -35,7 +36,6 @@ from counter.errors import (
 from counter.hall import demo_hall_path, load_hall_file
 from counter.models import Case, Rating, Ticket, TicketEvent
 from counter.reports import daily_report
-from counter.tickets import check_in
 from counter.windows import call_next
 from tests.counter.case_world import ITEM, add_ticket, counter_world
 from tests.credentials.licence_world import (

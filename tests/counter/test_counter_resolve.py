@@ -8,10 +8,12 @@ from sqlmodel import Session
 
 from codeid.codes.issue import issue_dynamic_code
 from codeid.keys.keyring import KeyRing
-from counter.appointments import book, confirm_booking, ensure_slots
+from counter.booking_create import book
+from counter.booking_lifecycle import confirm_booking
+from counter.check_in import check_in
 from counter.hall import demo_hall_path, load_hall_file
 from counter.resolve import resolve_for_counter
-from counter.tickets import check_in
+from counter.slots import ensure_slots
 from tests.credentials.licence_world import (
     HOLDER,
     MASTER,

@@ -12,17 +12,14 @@ from sqlmodel import Session, col, select
 from codeid.codes.errors import AlreadyUsed, CodeExpired, NotConsumable
 from codeid.codes.issue import issue_static_code
 from codeid.codes.models import CodeUse
+from counter.check_in import check_in
 from counter.errors import CategoryNotFound, ItemNotFound, TicketNotFound
 from counter.models import Booking, Ticket, TicketEvent
-from counter.tickets import (
-    APPOINTMENT,
+from counter.tickets import APPOINTMENT, WALK_IN, get_ticket, open_tickets
+from counter.wait_estimate import (
     DEFAULT_SERVICE_MINUTES,
-    WALK_IN,
-    check_in,
     estimated_wait_minutes,
-    get_ticket,
     median_service_minutes,
-    open_tickets,
     people_ahead,
     serving_windows,
 )

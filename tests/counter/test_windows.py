@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from codeid.db import make_engine
 from codeid.errors import InvalidInput
+from counter.check_in import check_in
 from counter.errors import (
     CategoryNotFound,
     TicketStateConflict,
@@ -29,7 +30,7 @@ from counter.ticket_actions import (
     start_service,
     transfer,
 )
-from counter.tickets import APPOINTMENT, check_in
+from counter.tickets import APPOINTMENT
 from counter.windows import call_next
 from tests.counter.queue_world import MINUTE, NOW, add_ticket, make_world
 

@@ -41,3 +41,9 @@ class VideoUnreadableError(ScanInputError):
 
 class CameraUnavailableError(ScanInputError):
     code = "camera-unavailable"
+
+
+class NoVerifiedCodeError(ScanInputError):
+    """The image holds no business code that verifies (none at all, or only refused ones)."""
+
+    code = "no-code-found"

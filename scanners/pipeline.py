@@ -17,6 +17,7 @@ from codeid.codes.verify import verify_code
 from codeid.keys.jwks import PublicKeySet
 from counter.resolve import CounterResolution, resolve_for_counter
 from scanners.cascade import scan_frame, scan_text
+from scanners.errors import NoVerifiedCodeError
 
 DEFAULT_BUDGET_MS = 1500.0
 
@@ -41,6 +42,22 @@ def verifies(text: str, *, keys: PublicKeySet, now: datetime) -> bool:
     except CodeRejected:
         return False
     return True
+
+
+def first_verified_code(
+    frame: np.ndarray,
+    *,
+    keys: PublicKeySet,
+    now: datetime,
+    budget_ms: float = DEFAULT_BUDGET_MS,
+) -> str:
+    """The text of the first code in the frame that verifies (for check-in from a photo)."""
+    scan = scan_frame(
+        frame, accept=lambda text: verifies(text, keys=keys, now=now), max_ms=budget_ms
+    )
+    if scan.accepted is None:
+        raise NoVerifiedCodeError("no valid business code found in the image")
+    return scan.accepted.text
 
 
 def scan_and_resolve(

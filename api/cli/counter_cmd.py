@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 
 from api.cli.output import CliFailure, emit
+from api.cli.parsing import iso_date, name_value_pairs
 from api.counter_schemas import BookingOut, CaseOut, TicketOut
 from api.runtime import Runtime
 from codeid.clock import utcnow
@@ -26,9 +26,8 @@ from counter.hall import (
 from counter.reports import daily_report, report_csv
 from counter.tickets import get_ticket
 from counter.windows import call_next
-from scanners.cascade import scan_frame
 from scanners.frames import load_image_file
-from scanners.pipeline import verifies
+from scanners.pipeline import first_verified_code
 
 hall_app = typer.Typer(help="The service hall set-up.", no_args_is_help=True)
 clerk_app = typer.Typer(help="Clerks and their windows.", no_args_is_help=True)
@@ -70,7 +69,7 @@ def book_cmd(
     """Book the first free slot of the day for a service item; held, then confirmed."""
     now = utcnow()
     with Runtime.prepared().session() as session:
-        held = book(session, uscc=uscc, item_code=item, day=_day(day), now=now)
+        held = book(session, uscc=uscc, item_code=item, day=iso_date(day, "--date"), now=now)
         emit(BookingOut.model_validate(confirm_booking(session, held.reference, now=now)))
 
 
@@ -85,14 +84,8 @@ def checkin_cmd(
         keys = runtime.keyring(session).public_keys()
         payload = code
         if Path(code).is_file():
-            scan = scan_frame(
-                load_image_file(Path(code)),
-                accept=lambda text: verifies(text, keys=keys, now=now),
-                max_ms=3000,
-            )
-            if scan.accepted is None:
-                raise CliFailure(f"{code}: no valid business code found in the image")
-            payload = scan.accepted.text
+            frame = load_image_file(Path(code))
+            payload = first_verified_code(frame, keys=keys, now=now, budget_ms=3000)
         result = check_in(session, payload, keys=keys, now=now, location="cli", item_code=item)
         emit(
             {
@@ -146,22 +139,12 @@ def case_set(
         case = update_case_fields(
             session,
             case_id,
-            values=_pairs(field, "--field"),
-            reasons=_pairs(reason, "--reason"),
+            values=name_value_pairs(field, "--field"),
+            reasons=name_value_pairs(reason, "--reason"),
             clerk="cli",
             now=utcnow(),
         )
         emit(CaseOut.model_validate(case))
-
-
-def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise CliFailure(f"{option} takes NAME=VALUE, not {item!r}")
-        pairs[name.strip()] = value
-    return pairs
 
 
 @case_app.command("complete")
@@ -176,17 +159,10 @@ def report_cmd(
 ) -> None:
     """The day's figures per category, window and clerk."""
     with Runtime.prepared().session() as session:
-        data = daily_report(session, day=_day(day) or local_day(utcnow(), get_hall(session)))
+        data = daily_report(
+            session, day=iso_date(day, "--date") or local_day(utcnow(), get_hall(session))
+        )
     if csv:
         print(report_csv(data), end="")
     else:
         emit(data)
-
-
-def _day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CliFailure(f"--date: {exc}") from exc

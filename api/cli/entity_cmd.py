@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.cli.output import CliFailure, emit, say
+from api.cli.parsing import iso_date
 from api.runtime import Runtime
 from api.schemas import EntityOut
 from codeid.clock import utcnow
@@ -46,10 +46,7 @@ def add(
     ),
 ) -> None:
     """Register an entity."""
-    try:
-        established = date.fromisoformat(date_established) if date_established else None
-    except ValueError as exc:
-        raise CliFailure(f"--established: {exc}") from exc
+    established = iso_date(date_established, "--established")
     data = EntityData(
         uscc=uscc,
         name=name,

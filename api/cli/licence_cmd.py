@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from sqlmodel import Session
 
-from api.cli.output import CliFailure, emit
+from api.cli.output import emit
+from api.cli.parsing import iso_date, name_value_pairs
 from api.licence_views import import_report_out, licence_out
 from api.runtime import Runtime
 from codeid.clock import utcnow
@@ -29,16 +29,6 @@ from credentials.licences import (
 from credentials.models import Issuer
 
 app = typer.Typer(help="Electronic licences.", no_args_is_help=True)
-
-
-def _fields(pairs: list[str] | None) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise CliFailure(f"--field takes NAME=VALUE, not {pair!r}")
-        fields[name.strip()] = value
-    return fields
 
 
 @app.command("types")
@@ -68,10 +58,10 @@ def issue(
             licence_type=licence_type,
             holder_uscc=holder,
             licence_number=number,
-            fields=_fields(field),
+            fields=name_value_pairs(field, "--field"),
             issue_date=None,
-            valid_from=_date(valid_from, "--valid-from"),
-            valid_until=_date(valid_until, "--valid-until"),
+            valid_from=iso_date(valid_from, "--valid-from"),
+            valid_until=iso_date(valid_until, "--valid-until"),
             signer=runtime.issuer_signer(session, issuer),
             actor="cli",
             now=now,
@@ -143,9 +133,9 @@ def amend(
     """A new version with a new identifier; the previous one becomes superseded."""
     runtime = Runtime.prepared()
     now = utcnow()
-    changes: dict[str, object] = dict(_fields(field))
+    changes: dict[str, object] = dict(name_value_pairs(field, "--field"))
     if valid_until:
-        changes["valid_until"] = _date(valid_until, "--valid-until")
+        changes["valid_until"] = iso_date(valid_until, "--valid-until")
     with runtime.session() as session:
         issuer = _owner(session, identifier)
         licence = amend_licence(
@@ -208,12 +198,3 @@ def import_(
 def _owner(session: Session, identifier: str) -> Issuer:
     """The CLI runs on the server as the operator: it acts for the licence's own issuer."""
     return get_issuer(session, get_licence(session, identifier).issuer_uscc)
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise CliFailure(f"{option}: {exc}") from exc

@@ -19,8 +19,7 @@ from api.counter_schemas import (
     TicketOut,
 )
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
-from api.routes.scans import UploadTooLarge
-from codeid.errors import InvalidInput
+from api.routes.scans import read_upload
 from counter.booking_create import book
 from counter.booking_lifecycle import cancel_booking, confirm_booking, reschedule_booking
 from counter.bookings import get_booking
@@ -28,15 +27,10 @@ from counter.check_in import check_in
 from counter.hall import load_hall, read_hall, register_clerk
 from counter.slots import ensure_slots, list_slots
 from counter.tickets import get_ticket
-from scanners.cascade import scan_frame
 from scanners.frames import load_image_bytes
-from scanners.pipeline import DEFAULT_BUDGET_MS, verifies
+from scanners.pipeline import first_verified_code
 
 router = APIRouter(prefix="/v1", tags=["counter"])
-
-
-class NoCodeInImage(InvalidInput):
-    code = "no-code-found"
 
 
 @router.get("/hall")
@@ -133,17 +127,6 @@ async def checkin_by_scan(
     item_code: Annotated[str | None, Form()] = None,
 ) -> CheckInOut:
     """A kiosk camera frame or photo of the dynamic code: scan (OpenCV), then check in."""
-    data = await image.read(runtime.settings.max_upload_bytes + 1)
-    if len(data) > runtime.settings.max_upload_bytes:
-        raise UploadTooLarge(f"image is larger than {runtime.settings.max_upload_bytes} bytes")
-    keys = keyring.public_keys()
-    scan = scan_frame(
-        load_image_bytes(data),
-        accept=lambda t: verifies(t, keys=keys, now=now),
-        max_ms=DEFAULT_BUDGET_MS,
-    )
-    if scan.accepted is None:
-        raise NoCodeInImage("no valid business code found in the image")
-    return checkin(
-        CheckInIn(payload=scan.accepted.text, item_code=item_code), session, keyring, now
-    )
+    data = await read_upload(image, limit=runtime.settings.max_upload_bytes)
+    payload = first_verified_code(load_image_bytes(data), keys=keyring.public_keys(), now=now)
+    return checkin(CheckInIn(payload=payload, item_code=item_code), session, keyring, now)

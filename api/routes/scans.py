@@ -22,6 +22,14 @@ class UploadTooLarge(InvalidInput):
     code = "upload-too-large"
 
 
+async def read_upload(upload: UploadFile, *, limit: int) -> bytes:
+    """The uploaded bytes, refused (413) past ``limit`` without reading more than limit + 1."""
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise UploadTooLarge(f"image is larger than {limit} bytes", limit=limit)
+    return data
+
+
 @router.post("/scans", response_model=ScanOut)
 async def scan(
     image: UploadFile,
@@ -33,11 +41,7 @@ async def scan(
     location: Annotated[str, Form(max_length=100)] = "",
 ) -> ScanOut:
     """Every code found in the image, each verified and resolved (or refused with its reason)."""
-    limit = runtime.settings.max_upload_bytes
-    data = await image.read(limit + 1)
-    if len(data) > limit:
-        raise UploadTooLarge(f"image is larger than {limit} bytes", limit=limit)
-    frame = load_image_bytes(data)
+    frame = load_image_bytes(await read_upload(image, limit=runtime.settings.max_upload_bytes))
     outcome = scan_and_resolve(
         session,
         frame,

@@ -115,3 +115,11 @@ def test_jwks_and_health(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_checkin_photo_without_a_valid_code_is_refused(client: TestClient) -> None:
+    from codeid.codes.qr import render_png
+
+    other = render_png("HTTPS://EXAMPLE.COM/MENU")  # a QR code, but not a business code
+    response = client.post("/v1/checkins/scan", files={"image": ("qr.png", other, "image/png")})
+    assert_problem(response, 422, "no-code-found")

@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Migrates the embedded SQLite database, loads the demo data set once, serves on :8000.
+# Migrates the embedded SQLite database, loads the demo data set once (with one demo user
+# per role, passwords printed), serves on :8000.
 run: install
 	$(BIN)/codeid db upgrade
 	$(BIN)/codeid demo seed --if-empty
+	$(BIN)/codeid demo users
 	$(BIN)/codeid serve
 
 # ruff, mypy, the layering contract, then pytest on SQLite and PostgreSQL.

@@ -9,20 +9,30 @@ from fastapi import FastAPI
 
 from api.problems import install_problem_handlers
 from api.routes import (
+    access_log,
     appointments,
+    auth,
     board,
     codes,
+    consents,
     entities,
     health,
     issuers,
+    licence_reads,
     licences,
+    mandates,
+    oauth,
+    public_check,
     scans,
     status_lists,
+    users,
+    webhooks,
     windows,
 )
 from api.runtime import Runtime
 from api.schemas import PROBLEM_RESPONSES
 from api.settings import Settings
+from api.webhook_worker import WebhookWorker
 
 
 def create_app(settings: Settings | None = None, *, prepare: bool = True) -> FastAPI:
@@ -32,8 +42,15 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if prepare:
             runtime.prepare()  # migrate, ensure a signing key
-        yield
-        runtime.engine.dispose()
+        worker = WebhookWorker(runtime) if runtime.settings.webhook_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+            runtime.engine.dispose()
 
     app = FastAPI(
         title="codeid",
@@ -45,15 +62,24 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
     install_problem_handlers(app)
     for module in (
         health,
+        auth,
+        users,
         entities,
+        access_log,
         codes,
         scans,
         issuers,
         licences,
+        licence_reads,
         status_lists,
         appointments,
-        windows,
+            windows,
         board,
-    ):
+        oauth,
+        consents,
+        public_check,
+        mandates,
+        webhooks,
+                        ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app

@@ -56,6 +56,23 @@ class CheckInIn(BaseModel):
     location: str = Field(default="kiosk", max_length=100)
 
 
+class ActingOut(BaseModel):
+    """The person acting for the business, as a window sees it (codeid.mandates.MandateView)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="The mandate's id (what a dynamic code names)")
+    role: str = Field(examples=["agent"], description="legal-representative, ...")
+    display_name: str
+    scope: list[str] = Field(description="Service item codes; empty means all business")
+    valid_from: datetime
+    valid_until: datetime | None
+    state: str = Field(
+        examples=["in-force"],
+        description="in-force, revoked, not-yet-valid, expired or holder-disabled",
+    )
+
+
 class TicketOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -71,6 +88,9 @@ class TicketOut(BaseModel):
     recalls: int
     issued_at: datetime
     called_at: datetime | None
+    mandate_id: int | None = Field(
+        default=None, description="The mandate of the person who checked in for the business"
+    )
 
 
 class CheckInOut(BaseModel):
@@ -78,6 +98,9 @@ class CheckInOut(BaseModel):
     booking: BookingOut | None
     people_ahead: int
     estimated_wait_minutes: float
+    acting: ActingOut | None = Field(
+        default=None, description="Who checked in for the business, when the code named them"
+    )
 
 
 class CalledOut(BaseModel):
@@ -114,6 +137,9 @@ class CaseOut(BaseModel):
     service_seconds: float | None
     opened_at: datetime
     closed_at: datetime | None
+    acting: ActingOut | None = Field(
+        default=None, description="Who is acting for the business (the ticket's mandate)"
+    )
 
 
 class CaseFieldsIn(BaseModel):

@@ -30,7 +30,9 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit (or roll back) before the response is sent, so a 2xx means the
+# change is stored and a failed commit becomes a problem response, not a lost write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_now() -> datetime:

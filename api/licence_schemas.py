@@ -24,10 +24,6 @@ class IssuerOut(BaseModel):
     created_at: datetime
 
 
-class IssuerCreated(IssuerOut):
-    token: str = Field(description="The department's API token. Shown once; store it safely.")
-
-
 class TrustIn(BaseModel):
     licence_type: str = Field(examples=["food-business"])
     valid_from: datetime | None = None

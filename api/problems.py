@@ -15,9 +15,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from codeid.accounts.errors import Forbidden, Unauthenticated
 from codeid.errors import CodeidError, Conflict, InvalidInput, NotFound
 from codeid.keys.sealing import KeyUnsealError
 
@@ -31,15 +32,16 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidInput: 422,
     NotFound: 404,
     Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
     KeyUnsealError: 503,  # wrong or missing master secret: the service cannot sign
 }
 # Errors whose slug alone decides the status (size limits are 413 whatever their family).
 STATUS_BY_CODE: dict[str, int] = {
     "image-too-large": 413,
     "upload-too-large": 413,
-    "unauthenticated": 401,
-    "forbidden": 403,
     "forbidden-issuer": 403,  # a department touching another department's licence
+    "rate-limited": 429,  # a partner client over its calls a minute (with Retry-After)
 }
 
 
@@ -127,14 +129,30 @@ async def _integrity(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # Text the database cannot hold (PostgreSQL refuses NUL characters), a number out of a
+    # column's range: bad input the validators let through. Nothing was written.
+    log.warning("data error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem(
+        422,
+        "unstorable-input",
+        "the input holds characters or numbers that cannot be stored (e.g. NUL)",
+        instance=request.url.path,
+    )
+
+
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable on %s %s", request.method, request.url.path)
+    # SQLite refusing a lock upgrade ("database is locked"): the request may simply be run
+    # again (api.sqlite_retry does so); anything else is an outage.
+    busy = "database is locked" in str(getattr(exc, "orig", exc))
     return problem(
         503,
         "database-unavailable",
         "the database is not answering; retry shortly",
         instance=request.url.path,
-        retry_after=5,
+        retry_after=1 if busy else 5,
+        headers={"X-Codeid-Retry": "sqlite-busy"} if busy else None,
     )
 
 
@@ -153,5 +171,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

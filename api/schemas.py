@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.counter_schemas import BookingOut, TicketOut
+from api.counter_schemas import ActingOut, BookingOut, TicketOut
 from api.licence_schemas import LicenceViewOut
 
 
@@ -92,6 +92,9 @@ class ClaimsOut(BaseModel):
     kid: str
     issued_at: datetime
     expires_at: datetime
+    mandate_id: int | None = Field(
+        default=None, description="A dynamic code issued to a person acting for the business"
+    )
 
 
 class IssuedCodeOut(ClaimsOut):
@@ -110,6 +113,9 @@ class VerifyOut(BaseModel):
     )
     bookings_today: list[BookingOut] = Field(default_factory=list)
     open_tickets: list[TicketOut] = Field(default_factory=list)
+    acting: ActingOut | None = Field(
+        default=None, description="Who presents the code for the business (its mandate)"
+    )
 
 
 class ScanCodeOut(BaseModel):
@@ -145,8 +151,11 @@ class Problem(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}, "description": text}
     for status, text in (
+        (401, "No valid access token"),
+        (403, "Not allowed for this caller"),
         (404, "Not found"),
         (409, "Conflicts with the current state"),
         (422, "Invalid input"),
+        (429, "Too many requests (see Retry-After)"),
     )
 }

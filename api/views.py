@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.counter_schemas import BookingOut, TicketOut
+from api.counter_schemas import ActingOut, BookingOut, TicketOut
 from api.licence_schemas import LicenceViewOut
 from api.schemas import ClaimsOut, EntityOut, IssuedCodeOut, VerifyOut
 from codeid.codes.issue import IssuedCode
@@ -30,4 +30,5 @@ def verify_out(resolution: CounterResolution) -> VerifyOut:
         licences=[LicenceViewOut.model_validate(view) for view in resolved.licences],
         bookings_today=[BookingOut.model_validate(b) for b in resolution.bookings_today],
         open_tickets=[TicketOut.model_validate(t) for t in resolution.open_tickets],
+        acting=ActingOut.model_validate(resolution.acting) if resolution.acting else None,
     )

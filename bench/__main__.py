@@ -15,6 +15,7 @@ RUNS = [
     ["bench.bench_import", "--rows", "20000", "--backend", "both"],
     ["bench.scan_bench", "--generated", "5"],
     ["bench.bench_licences", "--entities", "20000", "--issue", "300", "--samples", "100"],
+    ["bench.bench_access", "--seconds", "1", "--entries", "500"],
 ]
 
 

@@ -110,7 +110,7 @@ def register_issuers(session: Session, now: datetime) -> dict[str, Signer]:
     """The five departments, registered for real (key rings); kind -> signer."""
     signers = {}
     for kind, (uscc, name) in ISSUERS.items():
-        issuer, _ = register_issuer(
+        issuer = register_issuer(
             session,
             uscc=uscc,
             name=name,

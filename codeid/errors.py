@@ -14,6 +14,9 @@ class CodeidError(Exception):
     """Base of all domain errors."""
 
     code: ClassVar[str] = "error"
+    # A refusal that is itself a change to keep (e.g. revoking a sign-in whose refresh token
+    # was replayed): the unit of work commits what it did before raising.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from codeid.errors import InvalidInput
+from codeid.mandates.acting import require_acting_for
 from counter.errors import (
     AlreadyRated,
     CaseAlreadyOpen,
@@ -25,6 +26,7 @@ from counter.errors import (
     NotYourCase,
     OverrideReasonRequired,
     TicketNotFound,
+    TicketNotIdentified,
     TicketStateConflict,
     UnknownFormField,
     WrongWindow,
@@ -54,7 +56,11 @@ def open_case(
     clerk: str,
     now: datetime,
 ) -> Case:
-    """Open the case for a ticket called to ``window_number`` (starting service if needed)."""
+    """Open the case for a ticket called to ``window_number`` (starting service if needed).
+
+    A ticket presented under a mandate opens a case only while the mandate is in force and,
+    for an agent, only for an item within its scope (MandateNotInForce, OutsideAgentScope).
+    """
     _check_clerk(clerk)
     ticket = _ticket(session, ticket_id)
     if ticket.status not in ("called", "serving"):
@@ -69,6 +75,11 @@ def open_case(
             f"not window {window_number}",
             ticket=ticket.number,
         )
+    if not ticket.uscc:  # a walk-in without a code: counter.walk_in.identify_ticket first
+        raise TicketNotIdentified(
+            f"ticket {ticket.number} has no business yet: scan the business code first",
+            ticket=ticket.number,
+        )
     existing = session.exec(
         select(Case).where(Case.ticket_id == ticket_id, col(Case.status).in_(OPEN_STATES))
     ).first()
@@ -77,6 +88,10 @@ def open_case(
             f"ticket {ticket.number} already has open case {existing.id}", case_id=existing.id
         )
     item = get_item(session, item_code)
+    if ticket.mandate_id is not None:
+        require_acting_for(
+            session, ticket.mandate_id, uscc=ticket.uscc, item_code=item.code, now=now
+        )
     if ticket.status == "called":
         ticket = start_service(
             session, ticket_id, window_number=window_number, now=now, clerk=clerk

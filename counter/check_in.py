@@ -5,6 +5,11 @@ booking for today inside its early/late window the ticket gets appointment prior
 place in the queue is the slot's start (arriving early does not jump the queue before the
 slot begins); otherwise it is a walk-in, queued from now. Numbering is in counter.tickets,
 the people-ahead and wait estimate in counter.wait_estimate.
+
+A code naming a mandate (an agent, an administrator or the legal representative acting for
+the business) puts the mandate on the ticket; an agent is refused at once when what it comes
+for (its booking's item, or the walk-in item it names) is outside its scope, rather than after
+waiting for a window (counter.cases checks again when the case opens).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlmodel import Session, col, select
 from codeid.codes.state import check_code_state, consume_dynamic_code
 from codeid.codes.verify import verify_code
 from codeid.keys.jwks import PublicKeySet
+from codeid.mandates.acting import require_acting_for
 from counter.hall import get_hall, get_item, local_day, rules_of
 from counter.models import Booking, Hall, ServiceItem, Slot, Ticket
 from counter.tickets import APPOINTMENT, WALK_IN, issue_ticket, lock_for_write
@@ -65,6 +71,14 @@ def check_in(
         code = item_code or todays_item
         item = get_item(session, code) if code else None
         priority, queued_at = WALK_IN, now
+    if claims.mandate_id is not None:
+        require_acting_for(
+            session,
+            claims.mandate_id,
+            uscc=entity.uscc,
+            item_code=item.code if item else None,
+            now=now,
+        )
     category_code = item.category_code if item else DEFAULT_CATEGORY
     # Estimate before numbering: the counter row stays locked from numbering until commit, so
     # concurrent check-ins of a category wait only for the last few statements.
@@ -92,6 +106,7 @@ def check_in(
         now=now,
         queued_at=queued_at,
         detail={"location": location},
+        mandate_id=claims.mandate_id,
     )
     return CheckIn(ticket=ticket, booking=booking, people_ahead=ahead, estimated_wait_minutes=wait)
 

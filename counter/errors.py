@@ -140,3 +140,16 @@ class WrongWindow(CounterError, Conflict):
 
 class WindowClosed(CounterError, Conflict):
     code = "window-closed"
+
+
+# ---- walk-ins without a code (counter.walk_in) ----
+
+
+class TicketNotIdentified(CounterError, Conflict):
+    """A walk-in ticket taken without a code: the window scans the business code first."""
+
+    code = "ticket-not-identified"
+
+
+class TicketAlreadyIdentified(CounterError, Conflict):
+    code = "ticket-already-identified"

@@ -8,10 +8,7 @@ hall's local time zone (Asia/Shanghai) and stored as UTC.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -21,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
+from codeid.accounts.models import Role, UserAccount
 from codeid.errors import InvalidInput
 from counter.errors import (
     CategoryNotFound,
@@ -33,7 +31,6 @@ from counter.hall_schema import DEFAULT_RULES, HALL_VERSION, hall_problems
 from counter.models import Clerk, Hall, ServiceCategory, ServiceItem, Window
 from credentials.catalogue import Catalogue, default_catalogue
 
-CLERK_TOKEN_PREFIX = "clk_"  # noqa: S105 - a public prefix, not a secret
 _HALL_ID = 1
 
 
@@ -245,36 +242,21 @@ def get_window(session: Session, number: int) -> Window:
     return window
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def register_clerk(
-    session: Session, *, name: str, windows: list[int], now: datetime
-) -> tuple[Clerk, str]:
-    """A clerk allowed at ``windows``; returns it and its one-time token (only its hash is kept)."""
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInput(f"a clerk name has 1 to 100 characters, got {len(name)}")
+    session: Session, *, user: UserAccount, windows: list[int], now: datetime
+) -> Clerk:
+    """The desk profile of a clerk user: the windows they may act at (replaces any earlier)."""
+    if user.role != Role.CLERK.value:
+        raise InvalidInput(f"user {user.username!r} is a {user.role}, not a clerk")
     if not windows:
         raise InvalidInput("a clerk needs at least one window")
     for number in windows:
         get_window(session, number)
-    token = CLERK_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    clerk = Clerk(
-        name=name, windows=sorted(set(windows)), token_hash=_hash_token(token), created_at=now
-    )
+    clerk = session.exec(select(Clerk).where(Clerk.user_id == user.id)).first()
+    if clerk is None:
+        assert user.id is not None
+        clerk = Clerk(name=user.display_name, windows=[], user_id=user.id, created_at=now)
+    clerk.windows = sorted(set(windows))
     session.add(clerk)
     session.flush()
-    return clerk, token
-
-
-def authenticate_clerk(session: Session, token: str) -> Clerk | None:
-    """The clerk holding this token, or None."""
-    if not token.startswith(CLERK_TOKEN_PREFIX) or len(token) > 200:
-        return None
-    digest = _hash_token(token)
-    clerk = session.exec(select(Clerk).where(Clerk.token_hash == digest)).first()
-    if clerk is None or not hmac.compare_digest(clerk.token_hash, digest):
-        return None
     return clerk

@@ -71,14 +71,14 @@ class Window(SQLModel, table=True):
 
 
 class Clerk(SQLModel, table=True):
-    """A clerk and the windows they may act at (until users and roles arrive)."""
+    """A clerk's desk profile: the windows a clerk user may act at."""
 
     __tablename__ = "clerk"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
     windows: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    token_hash: str = Field(max_length=128, index=True)
+    user_id: int = Field(foreign_key="user_account.id", unique=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -149,6 +149,8 @@ class Ticket(SQLModel, table=True):
     window_number: int | None = None
     recalls: int = 0
     code_id: str | None = Field(default=None, max_length=32)  # the dynamic code consumed
+    # Who presented the code, when it named a person acting for the business (codeid.mandates).
+    mandate_id: int | None = Field(default=None, foreign_key="mandate.id")
     issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     # Place in the queue; kept on transfer so a ticket does not lose its turn.
     queued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

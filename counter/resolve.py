@@ -1,5 +1,6 @@
 """Resolve a business code at the counter: the entity, its licences, today's bookings and
-its open tickets, so the clerk sees at one glance why the business is here."""
+its open tickets, so the clerk sees at one glance why the business is here, and, for a code
+issued to a person acting for the business, who that is and for what (their mandate)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from codeid.codes.payload import CodeClaims
 from codeid.keys.jwks import PublicKeySet
+from codeid.mandates.acting import MandateView, describe, find_mandate
 from counter.bookings import bookings_for
 from counter.hall import local_day
 from counter.models import Booking, Hall, Ticket
@@ -21,6 +24,8 @@ class CounterResolution:
     resolved: ResolvedWithLicences
     bookings_today: list[Booking]
     open_tickets: list[Ticket]
+    # The mandate the code names (also when the code is refused because of it), else None.
+    acting: MandateView | None = None
 
 
 def resolve_for_counter(
@@ -39,12 +44,26 @@ def resolve_for_counter(
         session, payload, keys=keys, now=now, actor=actor, location=location, channel=channel
     )
     entity = resolved.result.entity
+    acting = acting_view(session, resolved.result.claims, now=now)
     hall = session.get(Hall, 1)
     if entity is None or hall is None:  # no hall set up: no bookings or tickets can exist
-        return CounterResolution(resolved, [], [])
+        return CounterResolution(resolved, [], [], acting)
     day = local_day(now, hall)
     return CounterResolution(
         resolved,
         bookings_for(session, entity.uscc, day=day),
         open_tickets(session, entity.uscc, day=day),
+        acting,
     )
+
+
+def acting_view(
+    session: Session, claims: CodeClaims | None, *, now: datetime
+) -> MandateView | None:
+    """Who the verified code was issued to, when it names a mandate of its entity."""
+    if claims is None or claims.mandate_id is None:
+        return None
+    mandate = find_mandate(session, claims.mandate_id)
+    if mandate is None or mandate.uscc != claims.uscc:
+        return None
+    return describe(session, [mandate], now=now)[0]

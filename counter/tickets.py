@@ -50,6 +50,7 @@ def issue_ticket(
     now: datetime,
     queued_at: datetime | None = None,
     detail: dict[str, Any] | None = None,
+    mandate_id: int | None = None,
 ) -> Ticket:
     """A waiting ticket numbered A001, A002 ... per category and local day. Flushes only."""
     if priority not in (APPOINTMENT, WALK_IN):
@@ -69,6 +70,7 @@ def issue_ticket(
         priority=priority,
         status="waiting",
         code_id=code_id,
+        mandate_id=mandate_id,
         issued_at=now,
         queued_at=queued_at or now,
     )

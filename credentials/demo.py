@@ -24,13 +24,12 @@ GRANTS = {
 def seed_licence_demo(
     session: Session, *, master_secret: bytes, now: datetime, seed: int = 20261127
 ) -> dict[str, object]:
-    """Register the demo departments and licence every demo entity; returns their tokens."""
+    """Register the demo departments and licence every demo entity; returns a summary."""
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     issuers = {}
-    tokens: dict[str, str] = {}
     for department, types in GRANTS.items():
         uscc, name, kind = department
-        issuer, token = register_issuer(
+        issuer = register_issuer(
             session,
             uscc=uscc,
             name=name,
@@ -50,7 +49,6 @@ def seed_licence_demo(
                 now=now,
             )
         issuers[department] = issuer
-        tokens[uscc] = token
 
     signers = {
         d: issuer_keyring(session, i, master_secret=master_secret).active_signer()
@@ -71,7 +69,7 @@ def seed_licence_demo(
                 now=now,
             )
             licences += 1
-    return {"issuers": tokens, "licences": licences}
+    return {"issuers": sorted(i.uscc for i in issuers.values()), "licences": licences}
 
 
 def _licences_for(

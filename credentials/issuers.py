@@ -1,18 +1,13 @@
-"""Issuing departments: registration, their key rings and JWKS, their API tokens.
+"""Issuing departments: registration, their key rings and JWKS.
 
 A department is known by its own USCC (government bodies have one). Its signing keys live in
 the key ring ``issuer:<uscc>`` (same lifecycle as the platform ring: rotate, verify-only,
-retire). Its API token is shown once at registration; only its SHA-256 is stored, so a
-database leak does not hand out the right to issue licences. SHA-256 without salt is enough
-here: the token carries 256 random bits, so there is nothing to brute-force.
+retire). People act for it as issuer users (codeid.accounts, ``issuer_uscc``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 from datetime import datetime
 from typing import Any
 
@@ -28,17 +23,11 @@ from codeid.uscc import normalise_uscc, parse_uscc
 from credentials.errors import IssuerExists, IssuerNotFound
 from credentials.models import Issuer, IssuerStatus
 
-TOKEN_PREFIX = "cdi_"  # noqa: S105 - a public prefix, not a secret
-_TOKEN_BYTES = 32
 _AUTHORITY_KIND = re.compile(r"[a-z][a-z0-9-]{1,39}")
 
 
 def issuer_ring(uscc: str) -> str:
     return f"issuer:{uscc}"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def register_issuer(
@@ -50,8 +39,8 @@ def register_issuer(
     master_secret: bytes,
     actor: str,
     now: datetime,
-) -> tuple[Issuer, str]:
-    """A new issuer with an active signing key; returns it and its one-time API token.
+) -> Issuer:
+    """A new issuer with an active signing key.
 
     ``actor`` is accepted for the audit trail the API keeps; the issuer row has no column
     for it.
@@ -67,14 +56,12 @@ def register_issuer(
         )
     if _find(session, code) is not None:
         raise IssuerExists(f"issuer {code} is already registered", uscc=code)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
     issuer = Issuer(
         uscc=code,
         name=name,
         authority_kind=authority_kind,
         ring=issuer_ring(code),
         status=IssuerStatus.ACTIVE.value,
-        token_hash=hash_token(token),
         created_at=now,
     )
     try:
@@ -85,7 +72,7 @@ def register_issuer(
     except IntegrityError as exc:
         raise IssuerExists(f"issuer {code} is already registered", uscc=code) from exc
     issuer_keyring(session, issuer, master_secret=master_secret).ensure_active(now)
-    return issuer, token
+    return issuer
 
 
 def get_issuer(session: Session, uscc: str) -> Issuer:
@@ -101,28 +88,6 @@ def list_issuers(session: Session) -> list[Issuer]:
 
 def issuer_keyring(session: Session, issuer: Issuer, *, master_secret: bytes) -> KeyRing:
     return KeyRing(session, ring=issuer.ring, master_secret=master_secret)
-
-
-def reset_issuer_token(session: Session, uscc: str) -> str:
-    """A new one-time token for the issuer; the previous one stops working."""
-    issuer = get_issuer(session, uscc)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
-    issuer.token_hash = hash_token(token)
-    session.add(issuer)
-    session.flush()
-    return token
-
-
-def authenticate_issuer(session: Session, token: str) -> Issuer | None:
-    """The active issuer holding this API token, or None."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    digest = hash_token(token)
-    # The lookup is by the hash (indexable); the final comparison is constant-time anyway.
-    issuer = session.exec(select(Issuer).where(Issuer.token_hash == digest)).first()
-    if issuer is None or not hmac.compare_digest(issuer.token_hash, digest):
-        return None
-    return issuer if issuer.status == IssuerStatus.ACTIVE.value else None
 
 
 def issuer_public_keys(session: Session, uscc: str) -> PublicKeySet:

@@ -28,8 +28,6 @@ class Issuer(SQLModel, table=True):
     authority_kind: str = Field(max_length=40)  # e.g. market-regulation, health, transport
     ring: str = Field(max_length=64)  # SigningKey.ring of this issuer's keys
     status: str = Field(default=IssuerStatus.ACTIVE.value, max_length=16)
-    # Only a hash of the department's API token is kept (issue-time secret, shown once).
-    token_hash: str = Field(default="", max_length=128)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -127,3 +125,26 @@ class StatusListRecord(SQLModel, table=True):
     size: int  # capacity in entries; a full list is closed and a new one opened
     next_index: int = 0
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# Partner clients, consents and webhooks live in their own module; imported here so that
+# "credentials.models" registers every table of this layer.
+from credentials.partners.models import (  # noqa: E402
+    AssertionUse,
+    Consent,
+    OutboxCursor,
+    PartnerClient,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+__all__ = [
+    "AssertionUse",
+    "Consent",
+    "OutboxCursor",
+    "PartnerClient",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]

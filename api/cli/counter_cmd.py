@@ -1,4 +1,4 @@
-"""The service hall from a shell: hall, clerk, book, checkin, window, case, report."""
+"""The service hall from a shell: hall, book, checkin, window, case, report."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from counter.hall import (
     load_hall_file,
     local_day,
     read_hall,
-    register_clerk,
 )
 from counter.reports import daily_report, report_csv
 from counter.tickets import get_ticket
@@ -30,7 +29,6 @@ from scanners.frames import load_image_file
 from scanners.pipeline import first_verified_code
 
 hall_app = typer.Typer(help="The service hall set-up.", no_args_is_help=True)
-clerk_app = typer.Typer(help="Clerks and their windows.", no_args_is_help=True)
 window_app = typer.Typer(help="What a window does.", no_args_is_help=True)
 case_app = typer.Typer(help="Cases and their auto-filled forms.", no_args_is_help=True)
 
@@ -48,17 +46,6 @@ def hall_load(
 def hall_show() -> None:
     with Runtime.prepared().session() as session:
         emit(read_hall(session))
-
-
-@clerk_app.command("add")
-def clerk_add(
-    name: str = typer.Option(...),
-    window: list[int] = typer.Option(..., "--window", help="Window number, repeatable."),
-) -> None:
-    """Register a clerk for windows; prints the clerk's API token once."""
-    with Runtime.prepared().session() as session:
-        clerk, token = register_clerk(session, name=name, windows=window, now=utcnow())
-        emit({"id": clerk.id, "name": clerk.name, "windows": clerk.windows, "token": token})
 
 
 def book_cmd(

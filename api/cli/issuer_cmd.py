@@ -6,7 +6,7 @@ from datetime import datetime
 
 import typer
 
-from api.cli.output import emit, say
+from api.cli.output import emit
 from api.licence_schemas import IssuerOut, TrustGrantOut
 from api.runtime import Runtime
 from codeid.clock import as_utc, utcnow
@@ -28,10 +28,10 @@ def add(
     name: str = typer.Option(...),
     authority_kind: str = typer.Option("market-regulation", "--kind"),
 ) -> None:
-    """Register a department with its own key ring; prints its API token once."""
+    """Register a department with its own key ring (its people: codeid user add --role issuer)."""
     runtime = Runtime.prepared()
     with runtime.session() as session:
-        issuer, token = register_issuer(
+        issuer = register_issuer(
             session,
             uscc=uscc,
             name=name,
@@ -40,8 +40,7 @@ def add(
             actor="cli",
             now=utcnow(),
         )
-        emit(IssuerOut.model_validate(issuer).model_dump(mode="json") | {"token": token})
-    say("keep the token: it is shown only now")
+        emit(IssuerOut.model_validate(issuer))
 
 
 @app.command("list")

@@ -9,6 +9,8 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from api.cli import (
+    audit_cmd,
+    client_cmd,
     codes_cmd,
     counter_cmd,
     db_cmd,
@@ -17,8 +19,11 @@ from api.cli import (
     issuer_cmd,
     keys_cmd,
     licence_cmd,
+    mandate_cmd,
     scan_cmd,
     serve_cmd,
+    user_cmd,
+    webhook_cmd,
 )
 from api.cli.output import CliFailure
 from codeid.errors import CodeidError
@@ -38,7 +43,11 @@ app.add_typer(issuer_cmd.app, name="issuer")
 app.add_typer(licence_cmd.app, name="licence")
 app.add_typer(demo_cmd.app, name="demo")
 app.add_typer(counter_cmd.hall_app, name="hall")
-app.add_typer(counter_cmd.clerk_app, name="clerk")
+app.add_typer(user_cmd.app, name="user")
+app.add_typer(mandate_cmd.app, name="mandate")
+app.add_typer(client_cmd.app, name="client")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(webhook_cmd.app, name="webhooks")
 app.add_typer(counter_cmd.window_app, name="window")
 app.add_typer(counter_cmd.case_app, name="case")
 app.command("book")(counter_cmd.book_cmd)

@@ -2,52 +2,68 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import APIRouter, Depends, Form, UploadFile
+from sqlmodel import Session
 
-from api.auth import AdminDep
+from api.auth import AdminDep, Allow, Principal, allow, require_entity_access
+from api.counter_access import CHECK_IN, acting_out, log_answered, log_refused, mandate_ref
 from api.counter_schemas import (
     BookIn,
     BookingOut,
     CheckInIn,
     CheckInOut,
-    ClerkIn,
     RescheduleIn,
     SlotOut,
     TicketOut,
 )
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
 from api.routes.scans import read_upload
+from codeid.accounts.models import Role
+from codeid.errors import CodeidError
 from counter.booking_create import book
 from counter.booking_lifecycle import cancel_booking, confirm_booking, reschedule_booking
 from counter.bookings import get_booking
 from counter.check_in import check_in
-from counter.hall import load_hall, read_hall, register_clerk
+from counter.hall import load_hall, read_hall
+from counter.models import Booking
 from counter.slots import ensure_slots, list_slots
 from counter.tickets import get_ticket
 from scanners.frames import load_image_bytes
 from scanners.pipeline import first_verified_code
 
 router = APIRouter(prefix="/v1", tags=["counter"])
+# Bookings and tickets: the business itself (a user with a mandate), clerks, administrators.
+BookerDep = Annotated[Principal, Depends(Allow(Role.ADMIN, Role.CLERK, Role.BUSINESS))]
+KioskDep = Annotated[Principal, Depends(Allow(public=True))]
 
 
-@router.get("/hall")
+def _own_booking(session: Session, principal: Principal, reference: str, now: datetime) -> Booking:
+    booking = get_booking(session, reference)
+    require_entity_access(session, principal, booking.uscc, now)
+    return booking
+
+
+@router.get("/hall", dependencies=[allow(public=True)])
 def hall(session: SessionDep) -> dict[str, Any]:
     """Categories, service items (materials, form templates), windows, opening hours."""
     return read_hall(session)
 
 
-@router.get("/slots", response_model=list[SlotOut])
+@router.get("/slots", response_model=list[SlotOut], dependencies=[allow(public=True)])
 def slots(category: str, day: date, session: SessionDep, now: NowDep) -> list[SlotOut]:
     ensure_slots(session, day=day, now=now)
     return [SlotOut.model_validate(s) for s in list_slots(session, category_code=category, day=day)]
 
 
 @router.post("/bookings", status_code=201, response_model=BookingOut)
-def create_booking(body: BookIn, session: SessionDep, now: NowDep) -> BookingOut:
+def create_booking(
+    body: BookIn, principal: BookerDep, session: SessionDep, now: NowDep
+) -> BookingOut:
     """Held for a short time until confirmed; the first free slot of the day if none given."""
+    require_entity_access(session, principal, body.uscc.strip().upper(), now)
     booking = book(
         session,
         uscc=body.uscc,
@@ -60,48 +76,88 @@ def create_booking(body: BookIn, session: SessionDep, now: NowDep) -> BookingOut
 
 
 @router.get("/bookings/{reference}", response_model=BookingOut)
-def read_booking(reference: str, session: SessionDep) -> BookingOut:
-    return BookingOut.model_validate(get_booking(session, reference))
+def read_booking(
+    reference: str, principal: BookerDep, session: SessionDep, now: NowDep
+) -> BookingOut:
+    return BookingOut.model_validate(_own_booking(session, principal, reference, now))
 
 
 @router.post("/bookings/{reference}/confirm", response_model=BookingOut)
-def confirm(reference: str, session: SessionDep, now: NowDep) -> BookingOut:
+def confirm(reference: str, principal: BookerDep, session: SessionDep, now: NowDep) -> BookingOut:
+    _own_booking(session, principal, reference, now)
     return BookingOut.model_validate(confirm_booking(session, reference, now=now))
 
 
 @router.post("/bookings/{reference}/cancel", response_model=BookingOut)
-def cancel(reference: str, session: SessionDep, now: NowDep) -> BookingOut:
+def cancel(reference: str, principal: BookerDep, session: SessionDep, now: NowDep) -> BookingOut:
+    _own_booking(session, principal, reference, now)
     return BookingOut.model_validate(cancel_booking(session, reference, now=now))
 
 
 @router.post("/bookings/{reference}/reschedule", response_model=BookingOut)
-def reschedule(reference: str, body: RescheduleIn, session: SessionDep, now: NowDep) -> BookingOut:
+def reschedule(
+    reference: str, body: RescheduleIn, principal: BookerDep, session: SessionDep, now: NowDep
+) -> BookingOut:
+    _own_booking(session, principal, reference, now)
     booking = reschedule_booking(session, reference, slot_id=body.slot_id, now=now)
     return BookingOut.model_validate(booking)
 
 
 @router.post("/checkins", status_code=201, response_model=CheckInOut)
-def checkin(body: CheckInIn, session: SessionDep, keyring: KeyRingDep, now: NowDep) -> CheckInOut:
-    """Check in with the business's dynamic code (consumed: it cannot check in again)."""
-    result = check_in(
+def checkin(
+    body: CheckInIn,
+    kiosk: KioskDep,
+    session: SessionDep,
+    keyring: KeyRingDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> CheckInOut:
+    """Check in with the business's dynamic code (consumed: it cannot check in again).
+
+    Open to the hall's kiosks: the signed, single-use code is the credential. A code issued to
+    a person acting for the business (an agent, say) puts their mandate on the ticket; an agent
+    coming for an item outside its scope is refused. Every attempt is in the access log."""
+    try:
+        result = check_in(
+            session,
+            body.payload,
+            keys=keyring.public_keys(),
+            now=now,
+            location=body.location,
+            item_code=body.item_code,
+        )
+    except CodeidError as exc:
+        log_refused(
+            runtime.engine, session, kiosk, exc, action=CHECK_IN, now=now, purpose="check-in"
+        )
+        raise
+    ticket = result.ticket
+    log_answered(
         session,
-        body.payload,
-        keys=keyring.public_keys(),
+        kiosk,
+        action=CHECK_IN,
         now=now,
-        location=body.location,
-        item_code=body.item_code,
+        subject_uscc=ticket.uscc,
+        purpose="check-in",
+        on_behalf_of=mandate_ref(ticket.mandate_id),
+        resource=f"ticket:{ticket.id}",
     )
     return CheckInOut(
-        ticket=TicketOut.model_validate(result.ticket),
+        ticket=TicketOut.model_validate(ticket),
         booking=BookingOut.model_validate(result.booking) if result.booking else None,
         people_ahead=result.people_ahead,
         estimated_wait_minutes=result.estimated_wait_minutes,
+        acting=acting_out(session, ticket.mandate_id, now=now),
     )
 
 
 @router.get("/tickets/{day}/{number}", response_model=TicketOut)
-def ticket(day: date, number: str, session: SessionDep) -> TicketOut:
-    return TicketOut.model_validate(get_ticket(session, number, day=day))
+def ticket(
+    day: date, number: str, principal: BookerDep, session: SessionDep, now: NowDep
+) -> TicketOut:
+    found = get_ticket(session, number, day=day)
+    require_entity_access(session, principal, found.uscc, now)
+    return TicketOut.model_validate(found)
 
 
 @router.put("/hall", tags=["admin"])
@@ -110,16 +166,10 @@ def load(doc: dict[str, Any], _admin: AdminDep, session: SessionDep, now: NowDep
     return load_hall(session, doc, now=now).as_json()
 
 
-@router.post("/clerks", status_code=201, tags=["admin"])
-def add_clerk(body: ClerkIn, _admin: AdminDep, session: SessionDep, now: NowDep) -> dict[str, Any]:
-    """Register a clerk for windows; the clerk's token is in the answer, once."""
-    clerk, token = register_clerk(session, name=body.name, windows=body.windows, now=now)
-    return {"id": clerk.id, "name": clerk.name, "windows": clerk.windows, "token": token}
-
-
 @router.post("/checkins/scan", status_code=201, response_model=CheckInOut)
 async def checkin_by_scan(
     image: UploadFile,
+    kiosk: KioskDep,
     session: SessionDep,
     keyring: KeyRingDep,
     runtime: RuntimeDep,
@@ -129,4 +179,5 @@ async def checkin_by_scan(
     """A kiosk camera frame or photo of the dynamic code: scan (OpenCV), then check in."""
     data = await read_upload(image, limit=runtime.settings.max_upload_bytes)
     payload = first_verified_code(load_image_bytes(data), keys=keyring.public_keys(), now=now)
-    return checkin(CheckInIn(payload=payload, item_code=item_code), session, keyring, now)
+    body = CheckInIn(payload=payload, item_code=item_code)
+    return checkin(body, kiosk, session, keyring, runtime, now)

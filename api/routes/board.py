@@ -11,7 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
+from api.auth import allow
 from api.deps import NowDep, RuntimeDep, SessionDep
+from codeid.accounts.models import Role
 from codeid.clock import utcnow
 from counter.board import board_feed
 from counter.reports import daily_report, report_csv
@@ -20,13 +22,13 @@ router = APIRouter(prefix="/v1", tags=["board and reports"])
 STREAM_SECONDS = 300.0  # then the stream ends; EventSource reconnects by itself
 
 
-@router.get("/board")
+@router.get("/board", dependencies=[allow(public=True)])
 def board(session: SessionDep, now: NowDep) -> dict[str, Any]:
     """The last numbers called to each window."""
     return board_feed(session, now=now)
 
 
-@router.get("/board/stream")
+@router.get("/board/stream", dependencies=[allow(public=True)])
 def board_stream(
     runtime: RuntimeDep,
     now: NowDep,
@@ -56,7 +58,7 @@ def board_stream(
     )
 
 
-@router.get("/reports/daily", response_model=None)
+@router.get("/reports/daily", response_model=None, dependencies=[allow(Role.ADMIN, Role.CLERK)])
 def report(
     day: date, session: SessionDep, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
 ) -> dict[str, Any] | PlainTextResponse:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, UploadFile
 
+from api.access_record import field_names, logged_read, on_behalf_of
+from api.auth import AdminDep, Allow, Principal, require_entity_access
 from api.counter_schemas import MAX_ID
-from api.deps import NowDep, SessionDep
+from api.deps import NowDep, RuntimeDep, SessionDep
 from api.schemas import (
     EntityIn,
     EntityOut,
@@ -18,6 +20,7 @@ from api.schemas import (
     RejectedRowOut,
     StatusChange,
 )
+from codeid.accounts.models import Role
 from codeid.entities.importer import import_entities
 from codeid.entities.models import EntityStatus
 from codeid.entities.readers import read_entity_stream
@@ -31,62 +34,87 @@ from codeid.entities.service import (
     update_entity,
 )
 from codeid.errors import InvalidInput
+from codeid.uscc import parse_uscc
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
+ENTITY_FIELDS = field_names(EntityOut)
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it as input, not as a 500
 
 
-def actor_of(request: Request) -> str:
-    # Until users exist (issue 5) the actor is where the call came from.
-    return f"api:{request.client.host if request.client else 'unknown'}"
+def actor_of(principal: Principal) -> str:
+    return f"api:{principal.subject}"
 
 
 @router.post("", status_code=201, response_model=EntityOut)
-def create_entity(body: EntityIn, request: Request, session: SessionDep, now: NowDep) -> EntityOut:
+def create_entity(body: EntityIn, admin: AdminDep, session: SessionDep, now: NowDep) -> EntityOut:
     entity = add_entity(
-        session, data=EntityData(**body.model_dump()), actor=actor_of(request), now=now
+        session, data=EntityData(**body.model_dump()), actor=actor_of(admin), now=now
     )
     return EntityOut.model_validate(entity)
 
 
 @router.get("", response_model=EntityPage)
 def list_entities(
+    staff: Annotated[Principal, Depends(Allow(Role.ADMIN, Role.CLERK))],
     session: SessionDep,
-    name: Annotated[str | None, Query(max_length=200, description="substring of the name")] = None,
+    runtime: RuntimeDep,
+    now: NowDep,
+    name: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="substring of the name")
+    ] = None,
     status: EntityStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> EntityPage:
-    items = search_entities(session, name=name, status=status, limit=limit, offset=offset)
-    total = count_entities(session, name=name, status=status)
+    with logged_read(runtime.engine, staff, action="entity.search", now=now) as log:
+        items = search_entities(session, name=name, status=status, limit=limit, offset=offset)
+        total = count_entities(session, name=name, status=status)
+        # The search terms are values, so only the size of the answer is logged.
+        log.fields, log.resource = ENTITY_FIELDS, f"results:{len(items)}"
     return EntityPage(
         items=[EntityOut.model_validate(e) for e in items], total=total, limit=limit, offset=offset
     )
 
 
 @router.get("/{uscc}", response_model=EntityOut)
-def read_entity(uscc: str, session: SessionDep) -> EntityOut:
-    return EntityOut.model_validate(get_entity(session, uscc))
+def read_entity(
+    uscc: str,
+    principal: Annotated[Principal, Depends(Allow(Role.ADMIN, Role.CLERK, Role.BUSINESS))],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> EntityOut:
+    """Staff read any entity; a business user the entities it acts for."""
+    with logged_read(runtime.engine, principal, action="entity.read", now=now) as log:
+        # Malformed codes are refused before any lookup (and never reach the log's subject).
+        code = parse_uscc(uscc, allow_check_override=True).code
+        log.subject_uscc = code
+        # Access before existence, so a business user learns nothing of entities not its own.
+        log.on_behalf_of = on_behalf_of(require_entity_access(session, principal, code, now))
+        entity = get_entity(session, code)
+        log.fields = ENTITY_FIELDS
+    return EntityOut.model_validate(entity)
 
 
 @router.patch("/{uscc}", response_model=EntityOut)
 def patch_entity(
-    uscc: str, body: EntityPatch, request: Request, session: SessionDep, now: NowDep
+    uscc: str, body: EntityPatch, admin: AdminDep, session: SessionDep, now: NowDep
 ) -> EntityOut:
     changes = body.model_dump(exclude_unset=True)
-    entity = update_entity(session, uscc, changes=changes, actor=actor_of(request), now=now)
+    entity = update_entity(session, uscc, changes=changes, actor=actor_of(admin), now=now)
     return EntityOut.model_validate(entity)
 
 
 @router.post("/{uscc}/status", response_model=EntityOut)
 def change_status(
-    uscc: str, body: StatusChange, request: Request, session: SessionDep, now: NowDep
+    uscc: str, body: StatusChange, admin: AdminDep, session: SessionDep, now: NowDep
 ) -> EntityOut:
     set_entity_status(
         session,
         uscc,
         status=EntityStatus(body.status),
         reason=body.reason,
-        actor=actor_of(request),
+        actor=actor_of(admin),
         now=now,
     )
     return EntityOut.model_validate(get_entity(session, uscc))
@@ -94,7 +122,7 @@ def change_status(
 
 @router.post("/import", response_model=ImportReportOut)
 async def import_file(
-    file: UploadFile, request: Request, session: SessionDep, now: NowDep
+    file: UploadFile, admin: AdminDep, session: SessionDep, now: NowDep
 ) -> ImportReportOut:
     """CSV or JSON Lines; all-or-nothing: one rejected row and nothing is written."""
     name = (file.filename or "").lower()
@@ -105,7 +133,7 @@ async def import_file(
     except UnicodeDecodeError as exc:
         raise InvalidInput("import file is not UTF-8 text", position=exc.start) from exc
     report = import_entities(
-        session, read_entity_stream(io.StringIO(text), fmt=fmt), actor=actor_of(request), now=now
+        session, read_entity_stream(io.StringIO(text), fmt=fmt), actor=actor_of(admin), now=now
     )
     return ImportReportOut(
         rows=report.rows,

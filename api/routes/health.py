@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.auth import allow
 from api.deps import KeyRingDep, RuntimeDep
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[allow(public=True)])
 
 
 @router.get("/healthz")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.auth import AdminDep
+from api.auth import AdminDep, allow
 from api.deps import NowDep, RuntimeDep, SessionDep
-from api.licence_schemas import IssuerCreated, IssuerIn, IssuerOut, TrustGrantOut, TrustIn
+from api.licence_schemas import IssuerIn, IssuerOut, TrustGrantOut, TrustIn
 from credentials.issuers import get_issuer, issuer_jwks, list_issuers, register_issuer
 from credentials.trust import grant_trust, trust_list
 
@@ -15,12 +15,12 @@ router = APIRouter(prefix="/v1", tags=["issuers"])
 _PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-@router.post("/issuers", status_code=201, response_model=IssuerCreated)
+@router.post("/issuers", status_code=201, response_model=IssuerOut)
 def add_issuer(
     body: IssuerIn, _admin: AdminDep, session: SessionDep, runtime: RuntimeDep, now: NowDep
-) -> IssuerCreated:
-    """Register a department; its API token is in the answer, once."""
-    issuer, token = register_issuer(
+) -> IssuerOut:
+    """Register a department with its own signing keys; its people sign in as issuer users."""
+    issuer = register_issuer(
         session,
         uscc=body.uscc,
         name=body.name,
@@ -29,20 +29,20 @@ def add_issuer(
         actor="api:admin",
         now=now,
     )
-    return IssuerCreated(**IssuerOut.model_validate(issuer).model_dump(), token=token)
+    return IssuerOut.model_validate(issuer)
 
 
-@router.get("/issuers", response_model=list[IssuerOut])
+@router.get("/issuers", response_model=list[IssuerOut], dependencies=[allow(public=True)])
 def issuers(session: SessionDep) -> list[IssuerOut]:
     return [IssuerOut.model_validate(i) for i in list_issuers(session)]
 
 
-@router.get("/issuers/{uscc}", response_model=IssuerOut)
+@router.get("/issuers/{uscc}", response_model=IssuerOut, dependencies=[allow(public=True)])
 def issuer(uscc: str, session: SessionDep) -> IssuerOut:
     return IssuerOut.model_validate(get_issuer(session, uscc))
 
 
-@router.get("/issuers/{uscc}/jwks.json")
+@router.get("/issuers/{uscc}/jwks.json", dependencies=[allow(public=True)])
 def jwks(uscc: str, session: SessionDep) -> JSONResponse:
     """The department's public keys: all a partner needs to verify its licences."""
     return JSONResponse(
@@ -67,7 +67,7 @@ def trust(
     return TrustGrantOut.model_validate(grant)
 
 
-@router.get("/trust-list")
+@router.get("/trust-list", dependencies=[allow(public=True)])
 def trust_list_document(session: SessionDep, now: NowDep) -> JSONResponse:
     """Every active issuer with its JWKS and the licence types it is trusted for."""
     return JSONResponse(trust_list(session, now=now), headers=_PUBLIC_CACHE)

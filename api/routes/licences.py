@@ -1,26 +1,22 @@
-"""Electronic licences: issue and change (the owning department only), read, verify, match."""
+"""Electronic licences: issue and change (the owning department only); the catalogue.
+
+Reading, verifying and matching licences are in api.routes.licence_reads."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, UploadFile
 from sqlmodel import Session
 
-from api.auth import IssuerDep
+from api.auth import IssuerDep, allow
 from api.deps import NowDep, RuntimeDep, SessionDep
 from api.licence_schemas import (
     AmendIn,
-    LicenceEventOut,
     LicenceIn,
     LicenceOut,
-    LicenceVerdictOut,
-    LicenceVerifyIn,
-    MatchIn,
-    MatchOut,
     ReasonIn,
     RevokeLicenceIn,
 )
@@ -29,13 +25,9 @@ from codeid.entities.readers import read_entity_stream
 from codeid.errors import InvalidInput
 from credentials.catalogue import default_catalogue
 from credentials.licence_import import import_licences
-from credentials.licence_verify import match_licence, verify_licence
 from credentials.licences import (
     amend_licence,
-    get_licence,
     issue_licence,
-    licence_history,
-    list_licences,
     resume_licence,
     revoke_licence,
     suspend_licence,
@@ -46,7 +38,7 @@ router = APIRouter(prefix="/v1", tags=["licences"])
 StatusChange = Callable[..., Licence]  # suspend_licence, resume_licence, revoke_licence
 
 
-@router.get("/licence-types")
+@router.get("/licence-types", dependencies=[allow(public=True)])
 def licence_types() -> list[dict[str, object]]:
     """The catalogue: each type's code, names, issuing authority kind and field schema."""
     return [t.as_json() for t in default_catalogue().types()]
@@ -71,27 +63,6 @@ def issue(
         now=now,
     )
     return licence_out(licence, now=now)
-
-
-@router.get("/licences", response_model=list[LicenceOut])
-def by_holder(
-    session: SessionDep,
-    now: NowDep,
-    holder: Annotated[str, Query(min_length=1, max_length=18, description="holder's USCC")],
-    history: bool = False,
-) -> list[LicenceOut]:
-    found = list_licences(session, holder_uscc=holder, include_history=history)
-    return [licence_out(licence, now=now) for licence in found]
-
-
-@router.get("/licences/{identifier}", response_model=LicenceOut)
-def read(identifier: str, session: SessionDep, now: NowDep) -> LicenceOut:
-    return licence_out(get_licence(session, identifier), now=now)
-
-
-@router.get("/licences/{identifier}/events", response_model=list[LicenceEventOut])
-def events(identifier: str, session: SessionDep) -> list[LicenceEventOut]:
-    return [LicenceEventOut.model_validate(e) for e in licence_history(session, identifier)]
 
 
 @router.post("/licences/{identifier}/amend", status_code=201, response_model=LicenceOut)
@@ -139,32 +110,6 @@ def revoke(
     identifier: str, body: RevokeLicenceIn, issuer: IssuerDep, session: SessionDep, now: NowDep
 ) -> LicenceOut:
     return _status_change(revoke_licence, identifier, body.reason, issuer, session, now)
-
-
-@router.post("/licences/verify", response_model=LicenceVerdictOut)
-def verify(body: LicenceVerifyIn, session: SessionDep, now: NowDep) -> LicenceVerdictOut:
-    """Signature, trust, status and dates at now; a refused licence is a 200 with its reason."""
-    verdict = verify_licence(session, body.licence, now=now)
-    return LicenceVerdictOut(
-        valid=verdict.valid,
-        reason=verdict.reason,
-        message=verdict.message,
-        licence=licence_out(verdict.licence, now=now) if verdict.licence else None,
-    )
-
-
-@router.post("/licences/match", response_model=MatchOut)
-def match(body: MatchIn, session: SessionDep, now: NowDep) -> MatchOut:
-    """Per-field match / no match; the stored values are never disclosed."""
-    return MatchOut(
-        matches=match_licence(
-            session,
-            holder_uscc=body.holder_uscc,
-            licence_type=body.licence_type,
-            fields=body.fields,
-            now=now,
-        )
-    )
 
 
 @router.post("/licences/import")

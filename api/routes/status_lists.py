@@ -6,11 +6,12 @@ import time
 
 from fastapi import APIRouter, Request, Response
 
+from api.auth import allow
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
 from credentials.licence_jws import status_list_uri
 from credentials.status_list import MEDIA_TYPE, StatusListToken, issue_status_list_token
 
-router = APIRouter(prefix="/v1", tags=["status lists"])
+router = APIRouter(prefix="/v1", tags=["status lists"], dependencies=[allow(public=True)])
 
 # A built token is reused for a short while: a list is read far more often than it changes.
 # Clients may keep it for min(this, the token's ttl) seconds.

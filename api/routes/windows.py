@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
+from sqlmodel import Session
 
-from api.auth import ClerkDep, require_window
+from api.auth import ClerkDep, PrincipalDep, allow, require_window
+from api.counter_access import CASE_OPEN, acting_out, form_sources, log_answered, log_refused
 from api.counter_schemas import (
     CalledOut,
     CaseFieldsIn,
@@ -18,7 +21,8 @@ from api.counter_schemas import (
     TicketOut,
     TransferIn,
 )
-from api.deps import NowDep, SessionDep
+from api.deps import NowDep, RuntimeDep, SessionDep
+from codeid.errors import CodeidError
 from counter.cases import (
     complete_case,
     get_case,
@@ -27,6 +31,7 @@ from counter.cases import (
     reject_case,
     update_case_fields,
 )
+from counter.models import Case, Ticket
 from counter.ticket_actions import no_show, park, recall, resume, transfer
 from counter.windows import call_next
 
@@ -85,25 +90,71 @@ def ticket_action(
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut)
-def open_(body: OpenCaseIn, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CaseOut:
-    """Start serving a ticket: the form is filled from the entity and its valid licences."""
+def open_(
+    body: OpenCaseIn,
+    clerk: ClerkDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+) -> CaseOut:
+    """Start serving a ticket: the form is filled from the entity and its valid licences.
+
+    A ticket presented by someone acting under a mandate needs the mandate still in force,
+    and an agent's scope to include the item. Every opening (or refusal) is in the access log
+    with the names of the data the form was filled from."""
     require_window(clerk, body.window)
-    case = open_case(
+    where = {"on_behalf_of": f"window:{body.window}", "purpose": f"case:{body.item_code}"[:300]}
+    try:
+        case = open_case(
+            session,
+            body.ticket_id,
+            item_code=body.item_code,
+            window_number=body.window,
+            clerk=clerk.name,
+            now=now,
+        )
+    except CodeidError as exc:
+        ticket = session.get(Ticket, body.ticket_id)
+        uscc = ticket.uscc if ticket else None
+        log_refused(
+            runtime.engine,
+            session,
+            principal,
+            exc,
+            action=CASE_OPEN,
+            now=now,
+            subject_uscc=uscc,
+            resource=f"ticket:{body.ticket_id}",
+            **where,
+        )
+        raise
+    log_answered(
         session,
-        body.ticket_id,
-        item_code=body.item_code,
-        window_number=body.window,
-        clerk=clerk.name,
+        principal,
+        action=CASE_OPEN,
         now=now,
+        subject_uscc=case.uscc,
+        fields=form_sources(case.form),
+        resource=f"case:{case.id}",
+        **where,
     )
-    return CaseOut.model_validate(case)
+    return _case_out(session, case, now)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def read(case_id: PathId, clerk: ClerkDep, session: SessionDep) -> CaseOut:
+def read(case_id: PathId, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CaseOut:
     case = get_case(session, case_id)
     require_window(clerk, case.window_number)
-    return CaseOut.model_validate(case)
+    return _case_out(session, case, now)
+
+
+def _case_out(session: Session, case: Case, now: datetime) -> CaseOut:
+    """The case with who is acting for the business (the mandate its ticket was presented
+    under), so the clerk serves the right person for the right things."""
+    ticket = session.get(Ticket, case.ticket_id)
+    acting = acting_out(session, ticket.mandate_id if ticket else None, now=now)
+    return CaseOut.model_validate(case).model_copy(update={"acting": acting})
 
 
 @router.patch("/cases/{case_id}", response_model=CaseOut)
@@ -114,13 +165,13 @@ def update(
     case = update_case_fields(
         session, case_id, values=body.values, reasons=body.reasons, clerk=clerk.name, now=now
     )
-    return CaseOut.model_validate(case)
+    return _case_out(session, case, now)
 
 
 @router.post("/cases/{case_id}/complete", response_model=CaseOut)
 def complete(case_id: PathId, clerk: ClerkDep, session: SessionDep, now: NowDep) -> CaseOut:
     require_window(clerk, get_case(session, case_id).window_number)
-    return CaseOut.model_validate(complete_case(session, case_id, clerk=clerk.name, now=now))
+    return _case_out(session, complete_case(session, case_id, clerk=clerk.name, now=now), now)
 
 
 @router.post("/cases/{case_id}/reject", response_model=CaseOut)
@@ -129,12 +180,12 @@ def reject(
 ) -> CaseOut:
     require_window(clerk, get_case(session, case_id).window_number)
     case = reject_case(session, case_id, reason=body.reason, clerk=clerk.name, now=now)
-    return CaseOut.model_validate(case)
+    return _case_out(session, case, now)
 
 
-@router.post("/cases/{case_id}/rating", status_code=201)
+@router.post("/cases/{case_id}/rating", status_code=201, dependencies=[allow(public=True)])
 def rate(case_id: PathId, body: RatingIn, session: SessionDep, now: NowDep) -> dict[str, str]:
-    """The business rates a completed visit, once."""
+    """The business rates a completed visit, once (from the pad at the window: no sign-in)."""
     rating = rate_case(
         session, case_id, uscc=body.uscc, score=body.score, comment=body.comment, now=now
     )

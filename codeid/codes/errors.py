@@ -94,6 +94,50 @@ class EntityNotActive(CodeRejected):
         self.entity = entity
 
 
+class MandateRejected(CodeRejected):
+    """A genuine dynamic code naming a person acting for the business, who may not (now).
+
+    The entity itself is fine, so it is carried along: the window sees whose code it is."""
+
+    reason = "mandate-rejected"
+    code = "code-mandate-rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        claims: CodeClaims | None = None,
+        entity: Entity | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message, claims=claims, **details)
+        self.entity = entity
+
+
+class MandateUnknown(MandateRejected):
+    """The named mandate is not on record, or is a mandate for another entity."""
+
+    reason = "mandate-unknown"
+    code = "code-mandate-unknown"
+
+
+class MandateRevoked(MandateRejected):
+    reason = "mandate-revoked"
+    code = "code-mandate-revoked"
+
+
+class MandateOutOfTerm(MandateRejected):
+    """The code's time is before the mandate's term starts or after it ends."""
+
+    reason = "mandate-out-of-term"
+    code = "code-mandate-out-of-term"
+
+
+class MandateHolderDisabled(MandateRejected):
+    reason = "mandate-holder-disabled"
+    code = "code-mandate-holder-disabled"
+
+
 # Issuing and managing codes (the caller's request, not a scanned code, is wrong).
 
 

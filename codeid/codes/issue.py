@@ -2,7 +2,9 @@
 
 A static code (printed on a licence or a door sticker) is recorded by its serial so it can be
 revoked; a dynamic code (on a phone, refreshed every couple of minutes) is not stored: it
-expires on its own, and a counter that must not accept it twice consumes its id.
+expires on its own, and a counter that must not accept it twice consumes its id. A dynamic
+code issued to a person acting for the business names that person's mandate, so revoking the
+mandate stops the code at once (codeid.codes.state).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from sqlmodel import Session, select
 
 from codeid.codes.errors import CannotIssueInactiveEntity, CannotIssueUnknownEntity
 from codeid.codes.models import StaticCode
-from codeid.codes.payload import CTI_BYTES, CodeKind, sign_code
+from codeid.codes.payload import CodeKind, cti_bytes, sign_code
 from codeid.entities.models import Entity, EntityStatus
 from codeid.errors import InvalidInput
 from codeid.keys.keyring import Signer
+from codeid.mandates.acting import IN_FORCE, get_mandate, mandate_state
+from codeid.mandates.errors import MandateNotInForce
 
 DEFAULT_DYNAMIC_TTL = timedelta(seconds=120)
 
@@ -32,6 +36,7 @@ class IssuedCode:
     issued_at: datetime
     expires_at: datetime
     kid: str
+    mandate_id: int | None = None  # the person's mandate, for a code issued to one
 
 
 def issue_static_code(
@@ -59,9 +64,27 @@ def issue_dynamic_code(
     signer: Signer,
     now: datetime,
     ttl: timedelta = DEFAULT_DYNAMIC_TTL,
+    mandate_id: int | None = None,
 ) -> IssuedCode:
-    """Sign a short-lived code; nothing is stored."""
-    return _issue(session, CodeKind.DYNAMIC, uscc=uscc, signer=signer, now=now, ttl=ttl)
+    """Sign a short-lived code; nothing is stored. With ``mandate_id`` the code names the
+    person acting for the business: the mandate must be in force for this entity."""
+    if mandate_id is not None:
+        mandate = get_mandate(session, mandate_id)
+        state = mandate_state(session, mandate, now=now)
+        if mandate.uscc != uscc.strip().upper() or state != IN_FORCE:
+            raise MandateNotInForce(
+                f"mandate {mandate_id} is not in force for {uscc} ({state})",
+                mandate_id=mandate_id,
+            )
+    return _issue(
+        session,
+        CodeKind.DYNAMIC,
+        uscc=uscc,
+        signer=signer,
+        now=now,
+        ttl=ttl,
+        mandate_id=mandate_id,
+    )
 
 
 def _issue(
@@ -72,6 +95,7 @@ def _issue(
     signer: Signer,
     now: datetime,
     ttl: timedelta,
+    mandate_id: int | None = None,
 ) -> IssuedCode:
     if now.tzinfo is None:
         raise InvalidInput("now must be timezone-aware (UTC)")
@@ -81,7 +105,7 @@ def _issue(
     # Codes carry whole seconds; truncate so the record and the claims agree exactly.
     issued_at = datetime.fromtimestamp(int(now.timestamp()), UTC)
     expires_at = issued_at + timedelta(seconds=int(ttl.total_seconds()))
-    cti = secrets.token_bytes(CTI_BYTES[kind])
+    cti = secrets.token_bytes(cti_bytes(kind, mandate_id=mandate_id))
     payload = sign_code(
         kind=kind,
         uscc=entity.uscc,
@@ -89,6 +113,7 @@ def _issue(
         issued_at=issued_at,
         expires_at=expires_at,
         signer=signer,
+        mandate_id=mandate_id,
     )
     return IssuedCode(
         payload=payload,
@@ -98,6 +123,7 @@ def _issue(
         issued_at=issued_at,
         expires_at=expires_at,
         kid=signer.kid,
+        mandate_id=mandate_id,
     )
 
 

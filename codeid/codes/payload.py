@@ -28,7 +28,7 @@ from codeid.keys.keyring import Signer
 FORMAT_VERSION = 1
 PREFIX = f"CID{FORMAT_VERSION}:"
 _PREFIX_FAMILY = re.compile(r"CID(\d{1,6}):")
-# Our codes are about 210 characters; anything much longer is refused before decoding.
+# Our codes are at most 221 characters; anything much longer is refused before decoding.
 MAX_PAYLOAD_CHARS = 512
 
 COSE_SIGN1_TAG = 18
@@ -40,7 +40,11 @@ CLAIM_EXP = 4
 CLAIM_IAT = 6
 CLAIM_CTI = 7
 CLAIM_KIND = -65537  # first private-use claim key (RFC 8392 §9.1: below -65536)
+# The mandate (codeid.mandates) of the person a dynamic code was issued to: a uint32 id.
+CLAIM_MANDATE = -65538
 _CLAIM_KEYS = frozenset({CLAIM_SUB, CLAIM_EXP, CLAIM_IAT, CLAIM_CTI, CLAIM_KIND})
+_MANDATE_CLAIM_KEYS = _CLAIM_KEYS | {CLAIM_MANDATE}
+MAX_MANDATE_ID = 0xFFFFFFFF
 SIGNATURE_BYTES = 64
 # NumericDates are CBOR uint32 (until 2106-02-07): every code of a kind has the same size,
 # measured against the QR budget in the tests.
@@ -56,6 +60,14 @@ class CodeKind(StrEnum):
 _KIND_TO_WIRE = {CodeKind.STATIC: 1, CodeKind.DYNAMIC: 2}
 _WIRE_TO_KIND = {wire: kind for kind, wire in _KIND_TO_WIRE.items()}
 CTI_BYTES = {CodeKind.STATIC: 8, CodeKind.DYNAMIC: 12}
+# A dynamic code naming a mandate gives up 4 bytes of its id to stay within QR version 10-Q
+# (8 random bytes still make a collision among live two-minute codes negligible).
+MANDATE_CTI_BYTES = 8
+
+
+def cti_bytes(kind: CodeKind, *, mandate_id: int | None = None) -> int:
+    """The length of a code id of ``kind``, with or without a mandate claim."""
+    return MANDATE_CTI_BYTES if mandate_id is not None else CTI_BYTES[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,8 @@ class CodeClaims:
     issued_at: datetime
     expires_at: datetime
     kid: str
+    # The mandate of the person the dynamic code was issued to (None: the business itself).
+    mandate_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +99,20 @@ def sign_code_cbor(
     issued_at: datetime,
     expires_at: datetime,
     signer: Signer,
+    mandate_id: int | None = None,
 ) -> bytes:
     """The tagged COSE_Sign1 message, deterministically encoded (RFC 8949 §4.2)."""
     iat, exp = _numeric_date(issued_at, "issued_at"), _numeric_date(expires_at, "expires_at")
     if not _USCC_SHAPE.fullmatch(uscc):
         raise InvalidInput(f"a USCC is 18 characters 0-9 A-Z; got {uscc!r}")
-    if len(cti) != CTI_BYTES[kind]:
-        raise InvalidInput(f"a {kind} code id is {CTI_BYTES[kind]} bytes, not {len(cti)}")
+    if mandate_id is not None:
+        if kind is not CodeKind.DYNAMIC:
+            raise InvalidInput("only a dynamic code names a mandate; a static code is the entity's")
+        if type(mandate_id) is not int or not 1 <= mandate_id <= MAX_MANDATE_ID:
+            raise InvalidInput(f"a mandate id is 1 to {MAX_MANDATE_ID}; got {mandate_id!r}")
+    size = cti_bytes(kind, mandate_id=mandate_id)
+    if len(cti) != size:
+        raise InvalidInput(f"a {kind} code id is {size} bytes, not {len(cti)}")
     if exp <= iat:
         raise InvalidInput("a code must expire after it is issued")
     protected = _dumps({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid_to_bytes(signer.kid)})
@@ -102,6 +123,8 @@ def sign_code_cbor(
         CLAIM_CTI: cti,
         CLAIM_KIND: _KIND_TO_WIRE[kind],
     }
+    if mandate_id is not None:
+        claims[CLAIM_MANDATE] = mandate_id
     payload = _dumps(claims)
     signature = signer.sign(_sig_structure(protected, payload))
     return _dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
@@ -115,10 +138,17 @@ def sign_code(
     issued_at: datetime,
     expires_at: datetime,
     signer: Signer,
+    mandate_id: int | None = None,
 ) -> str:
     """The payload text that goes into the QR code (alphanumeric mode)."""
     message = sign_code_cbor(
-        kind=kind, uscc=uscc, cti=cti, issued_at=issued_at, expires_at=expires_at, signer=signer
+        kind=kind,
+        uscc=uscc,
+        cti=cti,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        signer=signer,
+        mandate_id=mandate_id,
     )
     text: str = base45.b45encode(message).decode("ascii")
     return PREFIX + text
@@ -189,17 +219,28 @@ def _protected_kid(header: Any) -> str:
 
 
 def _claims(claims: Any, kid: str) -> CodeClaims:
-    if not isinstance(claims, Mapping) or set(claims) != _CLAIM_KEYS:
-        raise MalformedCode("the claims must be exactly sub, exp, iat, cti and kind")
+    if not isinstance(claims, Mapping) or set(claims) not in (_CLAIM_KEYS, _MANDATE_CLAIM_KEYS):
+        raise MalformedCode(
+            "the claims must be exactly sub, exp, iat, cti and kind (and, in a dynamic code, "
+            "optionally the mandate)"
+        )
     wire_kind = claims[CLAIM_KIND]
     kind = _WIRE_TO_KIND.get(wire_kind) if type(wire_kind) is int else None
     if kind is None:
         raise MalformedCode(f"unknown code kind {wire_kind!r}")
+    mandate_id = None
+    if CLAIM_MANDATE in claims:
+        mandate_id = claims[CLAIM_MANDATE]
+        if kind is not CodeKind.DYNAMIC:
+            raise MalformedCode("a static code cannot name a mandate")
+        if type(mandate_id) is not int or not 1 <= mandate_id <= MAX_MANDATE_ID:
+            raise MalformedCode("the mandate claim must be a uint32 id of at least 1")
     uscc, cti = claims[CLAIM_SUB], claims[CLAIM_CTI]
     if not isinstance(uscc, str) or not _USCC_SHAPE.fullmatch(uscc):
         raise MalformedCode("the subject (sub) must be an 18-character USCC")
-    if not isinstance(cti, bytes) or len(cti) != CTI_BYTES[kind]:
-        raise MalformedCode(f"a {kind} code id (cti) is {CTI_BYTES[kind]} bytes")
+    size = cti_bytes(kind, mandate_id=mandate_id)
+    if not isinstance(cti, bytes) or len(cti) != size:
+        raise MalformedCode(f"a {kind} code id (cti) is {size} bytes")
     iat, exp = claims[CLAIM_IAT], claims[CLAIM_EXP]
     for name, value in (("iat", iat), ("exp", exp)):
         if type(value) is not int or not 0 <= value <= MAX_NUMERIC_DATE:
@@ -213,6 +254,7 @@ def _claims(claims: Any, kid: str) -> CodeClaims:
         issued_at=datetime.fromtimestamp(iat, UTC),
         expires_at=datetime.fromtimestamp(exp, UTC),
         kid=kid,
+        mandate_id=mandate_id,
     )
 
 

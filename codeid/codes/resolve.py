@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from codeid.codes.errors import CodeRejected, EntityNotActive
+from codeid.codes.errors import CodeRejected, EntityNotActive, MandateRejected
 from codeid.codes.models import Resolution
 from codeid.codes.payload import CodeClaims, CodeKind
 from codeid.codes.state import check_code_state, consume_dynamic_code
@@ -29,7 +29,8 @@ class ResolveResult:
     reason: str  # "ok" or the CodeRejected reason slug
     message: str
     # The entity when the code is accepted, and also when it is refused only because the
-    # entity is not active (the window should see who is suspended).
+    # entity is not active (the window should see who is suspended) or because of the mandate
+    # of the person presenting it (the business is fine; that person may not act for it).
     entity: Entity | None
     # Verified claims; None when the code could not be verified at all.
     claims: CodeClaims | None
@@ -74,7 +75,9 @@ def resolve_code(
             ok=False,
             reason=rejected.reason,
             message=rejected.message,
-            entity=rejected.entity if isinstance(rejected, EntityNotActive) else None,
+            entity=(
+                rejected.entity if isinstance(rejected, EntityNotActive | MandateRejected) else None
+            ),
             claims=claims or rejected.claims,
         )
     verified = result.claims

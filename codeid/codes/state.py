@@ -24,6 +24,10 @@ from codeid.codes.errors import (
     CodeRevoked,
     EntityNotActive,
     EntityUnknown,
+    MandateHolderDisabled,
+    MandateOutOfTerm,
+    MandateRevoked,
+    MandateUnknown,
     NotConsumable,
     StaticCodeNotFound,
 )
@@ -32,6 +36,14 @@ from codeid.codes.payload import CodeClaims, CodeKind
 from codeid.db import is_postgresql
 from codeid.entities.models import Entity, EntityStatus
 from codeid.errors import InvalidInput
+from codeid.mandates.acting import (
+    EXPIRED,
+    HOLDER_DISABLED,
+    NOT_YET_VALID,
+    REVOKED,
+    find_mandate,
+    mandate_state,
+)
 
 # Uses are kept this long past a code's expiry: verify_code accepts a code for a few seconds
 # after exp (clock leeway), and a pruned use must never let such a code be replayed.
@@ -63,7 +75,8 @@ def check_code_state(session: Session, claims: CodeClaims, *, now: datetime) -> 
     """The entity behind verified claims, or the registry's reason to refuse the code.
 
     Judged as of ``now``: a scan taken before a revocation (e.g. replayed from an offline
-    scanner's queue) is judged by the state at that time.
+    scanner's queue) is judged by the state at that time. A code naming a mandate is refused
+    once the mandate is revoked, out of its term, or its holder's account disabled.
     """
     if claims.kind is CodeKind.STATIC:
         record = session.get(StaticCode, claims.code_id)
@@ -92,7 +105,35 @@ def check_code_state(session: Session, claims: CodeClaims, *, now: datetime) -> 
             claims=claims,
             entity=entity,
         )
+    if claims.mandate_id is not None:
+        _check_mandate(session, claims, entity, now=now)
     return entity
+
+
+_MANDATE_REFUSALS = {
+    REVOKED: (MandateRevoked, "was revoked"),
+    NOT_YET_VALID: (MandateOutOfTerm, "is not yet in force"),
+    EXPIRED: (MandateOutOfTerm, "has ended"),
+    HOLDER_DISABLED: (MandateHolderDisabled, "belongs to a disabled account"),
+}
+
+
+def _check_mandate(session: Session, claims: CodeClaims, entity: Entity, *, now: datetime) -> None:
+    mandate = find_mandate(session, claims.mandate_id) if claims.mandate_id else None
+    if mandate is None or mandate.uscc != claims.uscc:
+        raise MandateUnknown(
+            f"the code names mandate {claims.mandate_id}, which is not a mandate for {claims.uscc}",
+            claims=claims,
+            entity=entity,
+        )
+    refusal = _MANDATE_REFUSALS.get(mandate_state(session, mandate, now=now))
+    if refusal is not None:
+        error, why = refusal
+        raise error(
+            f"the code was issued to {mandate.role} mandate {mandate.id}, which {why}",
+            claims=claims,
+            entity=entity,
+        )
 
 
 def consume_dynamic_code(

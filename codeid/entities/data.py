@@ -101,6 +101,8 @@ def clean_entity_data(
             raise InvalidEntityField(
                 f"{name} must be a string, got {type(value).__name__}", field=name
             )
+        if "\x00" in value:  # PostgreSQL cannot store NUL in text
+            raise InvalidEntityField(f"{name} contains a NUL character", field=name)
         texts[name] = value.strip()
     for name in REQUIRED_FIELDS[1:]:
         if not texts[name]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -16,8 +17,7 @@ from api.app import create_app
 from api.deps import get_now
 from api.settings import Settings
 from codeid.clock import utcnow
-
-ADMIN_TOKEN = "test-admin-" + base64.b16encode(os.urandom(8)).decode()
+from tests.api.callers import Auth
 
 
 class Clock:
@@ -37,7 +37,8 @@ def settings(engine: Engine, database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         master_key=secret,
-        admin_token=ADMIN_TOKEN,
+        public_url="http://testserver",
+        webhook_worker=False,  # tests that need the delivery thread turn it on
     )
 
 
@@ -47,8 +48,20 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
+def app(settings: Settings, clock: Clock) -> FastAPI:
     app = create_app(settings)
     app.dependency_overrides[get_now] = clock
+    return app
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An anonymous client: pass ``headers=auth.admin()`` (etc.) to call as someone."""
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def auth(app: FastAPI, clock: Clock) -> Auth:
+    """Signed-in callers of every kind, as Authorization headers (see tests/api/callers.py)."""
+    return Auth(app.state.runtime, clock)

@@ -7,11 +7,19 @@ from typing import Any, cast
 
 import cv2
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from codeid.clock import utcnow
+from tests.api.callers import Auth, as_admin
 from tests.api.conftest import Clock
 from tests.api.test_api_entities import HUAWEI, TENCENT, assert_problem
+
+
+@pytest.fixture
+def client(client: TestClient, auth: Auth) -> TestClient:
+    """These tests are about what the API does; who may call it is tests/api/test_route_roles.py."""
+    return as_admin(client, auth)
 
 
 def _entity(client: TestClient, data: dict[str, str] = HUAWEI) -> str:

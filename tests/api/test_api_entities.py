@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any, cast
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
+
+from tests.api.callers import Auth, as_admin
+
+
+@pytest.fixture
+def client(client: TestClient, auth: Auth) -> TestClient:
+    """These tests are about what the API does; who may call it is tests/api/test_route_roles.py."""
+    return as_admin(client, auth)
+
 
 HUAWEI = {
     "uscc": "914403001922038216",

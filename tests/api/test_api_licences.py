@@ -7,13 +7,15 @@ import json
 import zlib
 from typing import Any, cast
 
+import pytest
 from fastapi.testclient import TestClient
 from jwcrypto import jwk, jws
 
-from tests.api.conftest import ADMIN_TOKEN
+from codeid.accounts.models import Role
+from tests.api.callers import Auth, as_admin
 from tests.api.test_api_entities import HUAWEI, assert_problem
 
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+NOBODY = {"Authorization": ""}  # overrides the module's default administrator
 GZ_AMR = "11440100MB2C92747J"  # departments have USCCs too (check characters computed)
 GZ_HEALTH = "12440100455351261A"
 
@@ -23,15 +25,18 @@ def _json(response: Any) -> dict[str, Any]:
     return cast(dict[str, Any], response.json())
 
 
-def _issuer(client: TestClient, uscc: str, name: str, *types: str) -> dict[str, str]:
-    created = _json(client.post("/v1/issuers", json={"uscc": uscc, "name": name}, headers=ADMIN))
+@pytest.fixture
+def client(client: TestClient, auth: Auth) -> TestClient:
+    """Set-up calls go as an administrator; each department calls with its own user's token."""
+    return as_admin(client, auth)
+
+
+def _issuer(client: TestClient, auth: Auth, uscc: str, name: str, *types: str) -> dict[str, str]:
+    """Register a department (as the administrator) and sign in one of its issuer users."""
+    _json(client.post("/v1/issuers", json={"uscc": uscc, "name": name}))
     for licence_type in types:
-        _json(
-            client.post(
-                f"/v1/issuers/{uscc}/trust", json={"licence_type": licence_type}, headers=ADMIN
-            )
-        )
-    return {"Authorization": f"Bearer {created['token']}"}
+        _json(client.post(f"/v1/issuers/{uscc}/trust", json={"licence_type": licence_type}))
+    return auth.issuer(uscc)
 
 
 def _sample_fields(client: TestClient, code: str) -> dict[str, Any]:
@@ -67,11 +72,13 @@ def _verdict(client: TestClient, licence: str) -> dict[str, Any]:
     return _json(client.post("/v1/licences/verify", json={"licence": licence}))
 
 
-def test_admin_and_issuer_tokens_are_required(client: TestClient) -> None:
+def test_admin_and_issuer_tokens_are_required(client: TestClient, auth: Auth) -> None:
     body = {"uscc": GZ_AMR, "name": "广州市市场监督管理局"}
-    assert_problem(client.post("/v1/issuers", json=body), 401, "unauthenticated")
+    assert_problem(client.post("/v1/issuers", json=body, headers=NOBODY), 401, "unauthenticated")
+    clerk = auth.user(Role.CLERK)[1]
+    assert_problem(client.post("/v1/issuers", json=body, headers=clerk), 403, "forbidden")
     wrong = {"Authorization": "Bearer nope"}
-    assert_problem(client.post("/v1/issuers", json=body, headers=wrong), 403, "forbidden")
+    assert_problem(client.post("/v1/issuers", json=body, headers=wrong), 401, "token-invalid")
     client.post("/v1/entities", json=HUAWEI)
     licence = {
         "licence_type": "food-business",
@@ -79,14 +86,18 @@ def test_admin_and_issuer_tokens_are_required(client: TestClient) -> None:
         "licence_number": "JY14401060000001",
         "fields": {},
     }
-    assert_problem(client.post("/v1/licences", json=licence), 401, "unauthenticated")
-    assert_problem(client.post("/v1/licences", json=licence, headers=wrong), 401, "unauthenticated")
+    assert_problem(
+        client.post("/v1/licences", json=licence, headers=NOBODY), 401, "unauthenticated"
+    )
+    assert_problem(client.post("/v1/licences", json=licence, headers=wrong), 401, "token-invalid")
+    # The administrator is not a department: issuing is for issuer users only.
+    assert_problem(client.post("/v1/licences", json=licence), 403, "forbidden")
 
 
-def test_lifecycle_verification_and_department_boundaries(client: TestClient) -> None:
+def test_lifecycle_verification_and_department_boundaries(client: TestClient, auth: Auth) -> None:
     client.post("/v1/entities", json=HUAWEI)
-    amr = _issuer(client, GZ_AMR, "广州市市场监督管理局", "food-business")
-    health = _issuer(client, GZ_HEALTH, "广州市卫生健康委员会", "food-business")
+    amr = _issuer(client, auth, GZ_AMR, "广州市市场监督管理局", "food-business")
+    health = _issuer(client, auth, GZ_HEALTH, "广州市卫生健康委员会", "food-business")
 
     untrusted = client.post(
         "/v1/licences",
@@ -145,9 +156,9 @@ def test_lifecycle_verification_and_department_boundaries(client: TestClient) ->
     assert_problem(client.get(f"/v1/licences/{unknown}"), 404, "licence-not-found")
 
 
-def test_independent_jose_and_status_list_decoding(client: TestClient) -> None:
+def test_independent_jose_and_status_list_decoding(client: TestClient, auth: Auth) -> None:
     client.post("/v1/entities", json=HUAWEI)
-    amr = _issuer(client, GZ_AMR, "广州市市场监督管理局", "food-business")
+    amr = _issuer(client, auth, GZ_AMR, "广州市市场监督管理局", "food-business")
     licence = _issue(client, amr, "food-business", "JY14401060000002")
 
     keys = jwk.JWKSet.from_json(client.get(f"/v1/issuers/{GZ_AMR}/jwks.json").text)
@@ -182,9 +193,11 @@ def test_independent_jose_and_status_list_decoding(client: TestClient) -> None:
     assert value == 2  # suspended
 
 
-def test_code_resolution_shows_licences_and_match_discloses_nothing(client: TestClient) -> None:
+def test_code_resolution_shows_licences_and_match_discloses_nothing(
+    client: TestClient, auth: Auth
+) -> None:
     client.post("/v1/entities", json=HUAWEI)
-    amr = _issuer(client, GZ_AMR, "广州市市场监督管理局", "food-business")
+    amr = _issuer(client, auth, GZ_AMR, "广州市市场监督管理局", "food-business")
     licence = _issue(client, amr, "food-business", "JY14401060000003")
     payload = _json(client.post(f"/v1/entities/{HUAWEI['uscc']}/codes", json={"kind": "dynamic"}))
     answer = _json(client.post("/v1/codes/verify", json={"payload": payload["payload"]}))

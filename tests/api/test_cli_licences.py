@@ -16,7 +16,12 @@ def test_issuer_trust_issue_verify_suspend(codeid: Codeid) -> None:  # noqa: F81
     added = json.loads(
         codeid("issuer", "add", "--uscc", AMR, "--name", "广州市市场监督管理局").stdout
     )
-    assert added["token"].startswith("cdi_")
+    assert added["uscc"] == AMR and "token" not in added
+    officer = json.loads(
+        codeid("user", "add", "amr.officer", "--role", "issuer", "--issuer", AMR).stdout
+    )
+    assert officer["role"] == "issuer" and officer["issuer_uscc"] == AMR
+    assert len(officer["password"]) >= 20  # generated, shown once
     codeid("issuer", "trust", "--uscc", AMR, "--type", "business-licence")
     jwks = json.loads(codeid("issuer", "jwks", AMR).stdout)
     assert jwks["keys"][0]["crv"] == "Ed25519"

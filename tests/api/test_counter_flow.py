@@ -11,9 +11,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from counter.hall import demo_hall_path
+from tests.api.callers import Auth
 from tests.api.conftest import Clock
 from tests.api.test_api_entities import HUAWEI, assert_problem
-from tests.api.test_api_licences import ADMIN, GZ_AMR, _issue, _issuer, _json
+from tests.api.test_api_licences import GZ_AMR, _issue, _issuer, _json
 
 MONDAY_10_SHANGHAI = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 
@@ -30,28 +31,37 @@ def _window_for(hall: dict[str, Any], category: str) -> int:
     return int(next(w["number"] for w in hall["windows"] if category in w["categories"]))
 
 
-def test_booking_to_completion(client: TestClient, clock: Clock) -> None:
+def test_booking_to_completion(client: TestClient, clock: Clock, auth: Auth) -> None:
+    """Each step by the one who does it: the administrator sets up, the department issues,
+    the business books and shows its code, the kiosk checks in, the clerk serves."""
     clock.now = MONDAY_10_SHANGHAI
-    _json(
-        client.put("/v1/hall", json=json.loads(demo_hall_path().read_text("utf-8")), headers=ADMIN)
-    )
+    admin = auth.admin()
+    hall_doc = json.loads(demo_hall_path().read_text("utf-8"))
+    _json(client.put("/v1/hall", json=hall_doc, headers=admin))
     hall = _json(client.get("/v1/hall"))
     item = _food_item(hall)
     window = _window_for(hall, item["category"])
 
-    client.post("/v1/entities", json=HUAWEI)
-    amr = _issuer(client, GZ_AMR, "广州市市场监督管理局", "food-business")
+    client.post("/v1/entities", json=HUAWEI, headers=admin)
+    client.headers.update(admin)  # _issuer registers the department as the administrator
+    amr = _issuer(client, auth, GZ_AMR, "广州市市场监督管理局", "food-business")
+    del client.headers["Authorization"]
     licence = _issue(client, amr, "food-business", "JY14401060000009")
 
-    held = _json(
-        client.post("/v1/bookings", json={"uscc": HUAWEI["uscc"], "item_code": item["code"]})
-    )
+    _, owner = auth.business(HUAWEI["uscc"])
+    stranger = auth.business("91440300192203821T")[1]
+    booking_in = {"uscc": HUAWEI["uscc"], "item_code": item["code"]}
+    assert_problem(client.post("/v1/bookings", json=booking_in, headers=stranger), 403, "forbidden")
+    held = _json(client.post("/v1/bookings", json=booking_in, headers=owner))
     assert held["status"] == "held"
-    booking = _json(client.post(f"/v1/bookings/{held['reference']}/confirm"))
+    booking = _json(client.post(f"/v1/bookings/{held['reference']}/confirm", headers=owner))
     assert booking["status"] == "confirmed"
 
     clock.now = MONDAY_10_SHANGHAI + timedelta(minutes=5)
-    png = client.get(f"/v1/entities/{HUAWEI['uscc']}/code.png", params={"kind": "dynamic"})
+    png = client.get(
+        f"/v1/entities/{HUAWEI['uscc']}/code.png", params={"kind": "dynamic"}, headers=owner
+    )
+    assert png.status_code == 200, png.text
     checked = client.post(
         "/v1/checkins/scan", files={"image": ("code.png", png.content, "image/png")}
     )
@@ -63,15 +73,12 @@ def test_booking_to_completion(client: TestClient, clock: Clock) -> None:
     )
     assert replay.status_code in (409, 422) and "used" in replay.json()["type"]
 
-    clerk = _json(
-        client.post("/v1/clerks", json={"name": "李敏", "windows": [window]}, headers=ADMIN)
-    )
-    auth = {"Authorization": f"Bearer {clerk['token']}"}
+    clerk = auth.clerk([window])
     other_window = next(w["number"] for w in hall["windows"] if w["number"] != window)
-    assert_problem(client.post(f"/v1/windows/{other_window}/call", headers=auth), 403, "forbidden")
+    assert_problem(client.post(f"/v1/windows/{other_window}/call", headers=clerk), 403, "forbidden")
 
     clock.now += timedelta(minutes=3)
-    called = _json(client.post(f"/v1/windows/{window}/call", headers=auth))
+    called = _json(client.post(f"/v1/windows/{window}/call", headers=clerk))
     assert called["ticket"]["number"] == ticket["number"]
     board = _json(client.get("/v1/board"))
     assert ticket["number"] in json.dumps(board)
@@ -82,7 +89,7 @@ def test_booking_to_completion(client: TestClient, clock: Clock) -> None:
     case = _json(
         client.post(
             "/v1/cases",
-            headers=auth,
+            headers=clerk,
             json={"ticket_id": ticket["id"], "item_code": item["code"], "window": window},
         )
     )
@@ -100,11 +107,11 @@ def test_booking_to_completion(client: TestClient, clock: Clock) -> None:
         if f.get("required") and f["value"] in (None, "")
     }
     assert typed, "the clerk types what no licence holds"
-    updated = _json(client.patch(f"/v1/cases/{case['id']}", json={"values": typed}, headers=auth))
+    updated = _json(client.patch(f"/v1/cases/{case['id']}", json={"values": typed}, headers=clerk))
     assert updated["status"] == "in-progress"
 
     clock.now += timedelta(minutes=7)
-    done = _json(client.post(f"/v1/cases/{case['id']}/complete", headers=auth))
+    done = _json(client.post(f"/v1/cases/{case['id']}/complete", headers=clerk))
     assert done["status"] == "completed" and done["service_seconds"] > 0
     rated = client.post(
         f"/v1/cases/{case['id']}/rating",
@@ -112,7 +119,9 @@ def test_booking_to_completion(client: TestClient, clock: Clock) -> None:
     )
     assert rated.status_code == 201, rated.text
 
-    report = _json(client.get("/v1/reports/daily", params={"day": "2026-11-30"}))
+    report = _json(client.get("/v1/reports/daily", params={"day": "2026-11-30"}, headers=clerk))
     assert "good" in json.dumps(report)
-    csv_text = client.get("/v1/reports/daily", params={"day": "2026-11-30", "format": "csv"}).text
+    csv_text = client.get(
+        "/v1/reports/daily", params={"day": "2026-11-30", "format": "csv"}, headers=clerk
+    ).text
     assert item["category"] in csv_text

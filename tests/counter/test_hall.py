@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from codeid.accounts.models import Role
+from codeid.accounts.users import create_user
 from codeid.entities.data import ENTITY_FIELDS
 from codeid.errors import InvalidInput
 from counter.errors import (
@@ -21,7 +23,6 @@ from counter.errors import (
     WindowNotFound,
 )
 from counter.hall import (
-    authenticate_clerk,
     demo_hall_path,
     get_category,
     get_hall,
@@ -245,18 +246,18 @@ def test_lookups_and_local_day(session: Session) -> None:
     assert local_day(datetime(2026, 11, 27, 16, 0, tzinfo=UTC), hall) == date(2026, 11, 28)
 
 
-def test_clerks_and_their_tokens(session: Session) -> None:
+def test_clerk_desk_profiles(session: Session) -> None:
     load_hall_file(session, demo_hall_path(), now=NOW)
-    clerk, token = register_clerk(session, name=" 李敏 ", windows=[3, 1, 3], now=NOW)
+    user = create_user(session, username="li.min", display_name=" 李敏 ", role=Role.CLERK, now=NOW)
+    clerk = register_clerk(session, user=user, windows=[3, 1, 3], now=NOW)
     session.commit()
-    assert token.startswith("clk_")
-    assert (clerk.name, clerk.windows) == ("李敏", [1, 3])
-    assert token not in clerk.token_hash
-    found = authenticate_clerk(session, token)
-    assert found is not None and found.id == clerk.id
-    assert authenticate_clerk(session, token + "x") is None
-    assert authenticate_clerk(session, "cdi_" + token[4:]) is None
+    assert (clerk.name, clerk.windows, clerk.user_id) == ("李敏", [1, 3], user.id)
+    again = register_clerk(session, user=user, windows=[2], now=NOW)
+    assert again.id == clerk.id and again.windows == [2]  # one desk profile per clerk
     with pytest.raises(WindowNotFound):
-        register_clerk(session, name="王强", windows=[38], now=NOW)
-    with pytest.raises(InvalidInput, match="1 to 100 characters"):
-        register_clerk(session, name="  ", windows=[1], now=NOW)
+        register_clerk(session, user=user, windows=[38], now=NOW)
+    with pytest.raises(InvalidInput, match="at least one window"):
+        register_clerk(session, user=user, windows=[], now=NOW)
+    admin = create_user(session, username="root", role=Role.ADMIN, now=NOW)
+    with pytest.raises(InvalidInput, match="not a clerk"):
+        register_clerk(session, user=admin, windows=[1], now=NOW)

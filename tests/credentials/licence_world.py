@@ -62,7 +62,7 @@ def make_world(session: Session) -> World:
         )
     issuers = []
     for uscc, name in ((ISSUER, "西湖区市场监督管理局"), (OTHER_ISSUER, "滨江区市场监督管理局")):
-        issuer, _ = register_issuer(
+        issuer = register_issuer(
             session,
             uscc=uscc,
             name=name,

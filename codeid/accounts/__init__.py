@@ -1,0 +1,1 @@
+"""People who sign in: administrators, department issuers, clerks and business users."""

@@ -1,0 +1,1 @@
+"""The access log: who read which entity's data, for whom, why, and what came back."""

@@ -1,0 +1,1 @@
+"""Shared counters for rate limits, kept in the database so every process sees the same."""

@@ -1,0 +1,1 @@
+"""Partner systems (banks, agencies): OAuth clients, the business's consent, webhooks."""

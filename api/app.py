@@ -6,18 +6,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.problems import install_problem_handlers
 from api.routes import (
     access_log,
+    admin_clients,
     appointments,
     auth,
     board,
+    business,
     codes,
     consents,
+    desk,
     entities,
     health,
+    issuer_desk,
     issuers,
+    keys_admin,
     licence_reads,
     licences,
     mandates,
@@ -26,12 +32,16 @@ from api.routes import (
     scans,
     status_lists,
     users,
+    walk_ins,
     webhooks,
     windows,
 )
 from api.runtime import Runtime
 from api.schemas import PROBLEM_RESPONSES
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
+from api.sqlite_retry import SQLiteRetry
+from api.web import pages
 from api.webhook_worker import WebhookWorker
 
 
@@ -73,13 +83,24 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
         licence_reads,
         status_lists,
         appointments,
-            windows,
+        business,
+        windows,
         board,
         oauth,
         consents,
         public_check,
         mandates,
         webhooks,
-                        ):
+        admin_clients,
+        keys_admin,
+        issuer_desk,
+        walk_ins,
+        desk,
+    ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders)
+    if runtime.settings.database_url.startswith("sqlite"):
+        app.add_middleware(SQLiteRetry)
     return app

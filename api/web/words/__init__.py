@@ -1,0 +1,1 @@
+"""Each page's words: a module per page with WORDS = {key: (Chinese, English)}."""

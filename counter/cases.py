@@ -27,14 +27,13 @@ from counter.errors import (
     OverrideReasonRequired,
     TicketNotFound,
     TicketNotIdentified,
-    TicketStateConflict,
     UnknownFormField,
-    WrongWindow,
 )
 from counter.forms import fill_form
 from counter.hall import get_item
 from counter.models import Case, Rating, Ticket
 from counter.ticket_actions import complete_ticket, start_service
+from counter.tickets import require_called_here
 
 OPENED = "opened"
 IN_PROGRESS = "in-progress"
@@ -63,18 +62,7 @@ def open_case(
     """
     _check_clerk(clerk)
     ticket = _ticket(session, ticket_id)
-    if ticket.status not in ("called", "serving"):
-        raise TicketStateConflict(
-            f"ticket {ticket.number} is {ticket.status}; a case opens only for a called ticket",
-            ticket=ticket.number,
-            status=ticket.status,
-        )
-    if ticket.window_number != window_number:
-        raise WrongWindow(
-            f"ticket {ticket.number} is called to window {ticket.window_number}, "
-            f"not window {window_number}",
-            ticket=ticket.number,
-        )
+    require_called_here(ticket, window_number, doing="opens a case")
     if not ticket.uscc:  # a walk-in without a code: counter.walk_in.identify_ticket first
         raise TicketNotIdentified(
             f"ticket {ticket.number} has no business yet: scan the business code first",

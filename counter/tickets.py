@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from codeid.db import is_postgresql
 from codeid.errors import InvalidInput
-from counter.errors import CategoryNotFound, TicketNotFound
+from counter.errors import CategoryNotFound, TicketNotFound, TicketStateConflict, WrongWindow
 from counter.hall import get_hall, local_day
 from counter.models import ServiceCategory, Ticket, TicketCounter, TicketEvent
 
@@ -129,3 +129,19 @@ def open_tickets(session: Session, uscc: str, *, day: date) -> list[Ticket]:
         .order_by(col(Ticket.queued_at), col(Ticket.id))
     )
     return list(session.exec(query).all())
+
+
+def require_called_here(ticket: Ticket, window_number: int, *, doing: str) -> None:
+    """A window acts only on a ticket it has called (and not yet finished)."""
+    if ticket.status not in ("called", "serving"):
+        raise TicketStateConflict(
+            f"ticket {ticket.number} is {ticket.status}; only a called ticket {doing}",
+            ticket=ticket.number,
+            status=ticket.status,
+        )
+    if ticket.window_number != window_number:
+        raise WrongWindow(
+            f"ticket {ticket.number} is called to window {ticket.window_number}, "
+            f"not window {window_number}",
+            ticket=ticket.number,
+        )

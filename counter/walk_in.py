@@ -21,10 +21,16 @@ from codeid.errors import InvalidInput
 from codeid.keys.jwks import PublicKeySet
 from codeid.mandates.acting import require_acting_for
 from counter.check_in import CHECK_IN_PURPOSE, CheckIn
-from counter.errors import TicketAlreadyIdentified, TicketNotFound, TicketStateConflict, WrongWindow
+from counter.errors import TicketAlreadyIdentified, TicketNotFound
 from counter.hall import get_category, get_hall, get_item, local_day
 from counter.models import Ticket
-from counter.tickets import WALK_IN, issue_ticket, lock_for_write, record_event
+from counter.tickets import (
+    WALK_IN,
+    issue_ticket,
+    lock_for_write,
+    record_event,
+    require_called_here,
+)
 from counter.wait_estimate import estimated_wait_minutes, people_ahead
 
 UNIDENTIFIED = ""  # the uscc of a walk-in ticket until the window scans the business code
@@ -99,18 +105,7 @@ def identify_ticket(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise TicketNotFound(f"no ticket {ticket_id}", ticket_id=ticket_id)
-    if ticket.status not in ("called", "serving"):
-        raise TicketStateConflict(
-            f"ticket {ticket.number} is {ticket.status}; only a called ticket is identified",
-            ticket=ticket.number,
-            status=ticket.status,
-        )
-    if ticket.window_number != window_number:
-        raise WrongWindow(
-            f"ticket {ticket.number} is called to window {ticket.window_number}, "
-            f"not window {window_number}",
-            ticket=ticket.number,
-        )
+    require_called_here(ticket, window_number, doing="is identified")
     if ticket.uscc != UNIDENTIFIED:
         raise TicketAlreadyIdentified(
             f"ticket {ticket.number} is already for {ticket.uscc}", ticket=ticket.number

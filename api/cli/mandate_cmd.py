@@ -16,7 +16,8 @@ from api.runtime import Runtime
 from codeid.accounts.users import find_user
 from codeid.clock import as_utc, utcnow
 from codeid.mandates.acting import describe
-from codeid.mandates.service import bind_legal_representative, list_mandates, revoke_mandate
+from codeid.mandates.listing import list_mandates
+from codeid.mandates.service import bind_legal_representative, revoke_mandate
 
 app = typer.Typer(help="Who acts for a business: legal representatives, administrators, agents.")
 

@@ -37,14 +37,13 @@ from codeid.accounts.users import find_user, get_user
 from codeid.codes.payload import CodeKind
 from codeid.codes.qr import render_png, render_svg
 from codeid.mandates.acting import acting_mandate, describe, get_mandate
+from codeid.mandates.listing import entities_of, visible_mandates
 from codeid.mandates.models import Mandate, MandateRole
 from codeid.mandates.service import (
     appoint_administrator,
     authorise_agent,
     bind_legal_representative,
-    entities_of,
     revoke_mandate,
-    visible_mandates,
 )
 from counter.models import ServiceItem
 

@@ -23,7 +23,7 @@ Functions flush, never commit. ``by`` is the acting user; who may do what is dec
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -35,30 +35,23 @@ from codeid.entities.service import get_entity
 from codeid.errors import InvalidInput
 from codeid.mandates.acting import IN_FORCE, get_mandate, term_state
 from codeid.mandates.errors import (
-    InvalidScope,
-    InvalidTerm,
     MandateAlreadyRevoked,
     MandateExists,
-    NotABusinessUser,
     TooManyAdministrators,
 )
 from codeid.mandates.lookup import live_mandates
 from codeid.mandates.models import MAX_LICENCE_ADMINISTRATORS, Mandate, MandateRole
+from codeid.mandates.rules import check_holder, check_term, clean_scope, utc
 from codeid.uscc import normalise_uscc
 
 __all__ = [
     "appoint_administrator",
     "authorise_agent",
     "bind_legal_representative",
-    "entities_of",
     "get_mandate",
-    "list_mandates",
     "revoke_mandate",
-    "visible_mandates",
 ]
 
-MAX_SCOPE_ITEMS = 100
-MAX_ITEM_CODE = 40
 MAX_REASON = 200
 LEGAL_REP = MandateRole.LEGAL_REPRESENTATIVE.value
 ADMINISTRATOR = MandateRole.LICENCE_ADMINISTRATOR.value
@@ -78,8 +71,8 @@ def bind_legal_representative(
     if by is not None and by.role != Role.ADMIN.value:
         raise Forbidden("only a platform administrator binds a legal representative")
     entity = _locked_entity(session, uscc)
-    _check_holder(user)
-    valid_until = _check_term(now, valid_until, now=now)
+    check_holder(user)
+    valid_until = check_term(now, valid_until, now=now)
     current = _unrevoked(session, entity.uscc, role=LEGAL_REP)
     if any(m.user_id == user.id and term_state(m, now=now) == IN_FORCE for m in current):
         raise MandateExists(f"{user.username} is already the legal representative of {uscc}")
@@ -102,8 +95,8 @@ def appoint_administrator(
     """The legal representative appoints a licence administrator (at most five in force)."""
     entity = _locked_entity(session, uscc)
     _require_capacity(session, by, entity.uscc, {LEGAL_REP}, "appoint licence administrators", now)
-    _check_holder(user)
-    valid_until = _check_term(now, valid_until, now=now)
+    check_holder(user)
+    valid_until = check_term(now, valid_until, now=now)
     _check_no_overlap(session, entity.uscc, user, now, valid_until)
     unrevoked = _unrevoked(session, entity.uscc, role=ADMINISTRATOR)
     live = [m for m in unrevoked if term_state(m, now=now) == IN_FORCE]
@@ -137,10 +130,10 @@ def authorise_agent(
     """
     entity = _locked_entity(session, uscc)
     _require_capacity(session, by, entity.uscc, {LEGAL_REP, ADMINISTRATOR}, "authorise agents", now)
-    _check_holder(user)
-    start = max(_utc(valid_from), now)
-    until = _check_term(start, valid_until, now=now, required=True)
-    items = _clean_scope(scope, known_items)
+    check_holder(user)
+    start = max(utc(valid_from), now)
+    until = check_term(start, valid_until, now=now, required=True)
+    items = clean_scope(scope, known_items)
     _check_no_overlap(session, entity.uscc, user, start, until)
     return _grant(
         session,
@@ -191,40 +184,6 @@ def revoke_mandate(
     return ended
 
 
-def list_mandates(session: Session, uscc: str) -> list[Mandate]:
-    """Every mandate of the entity, ended ones too (the record of who could act when)."""
-    code = get_entity(session, uscc).uscc
-    query = select(Mandate).where(Mandate.uscc == code).order_by(col(Mandate.id))
-    return list(session.exec(query).all())
-
-
-def visible_mandates(
-    session: Session, uscc: str, *, viewer: UserAccount, now: datetime
-) -> list[Mandate]:
-    """What ``viewer`` may see: staff and the entity's legal representative and licence
-    administrators see all its mandates; an agent sees only its own."""
-    code = get_entity(session, uscc).uscc
-    everything = list_mandates(session, code)
-    if viewer.role in (Role.ADMIN.value, Role.CLERK.value):
-        return everything
-    mine = live_mandates(session, user_id=_id(viewer), uscc=code, now=now)
-    if not mine:
-        raise Forbidden(f"you hold no mandate to act for {uscc}")
-    if any(m.role in (LEGAL_REP, ADMINISTRATOR) for m in mine):
-        return everything
-    return [m for m in everything if m.user_id == viewer.id]
-
-
-def entities_of(session: Session, *, user_id: int, now: datetime) -> list[tuple[Entity, Mandate]]:
-    """The entities a user acts for now, each with the mandate it acts under."""
-    rows = []
-    for mandate in live_mandates(session, user_id=user_id, now=now):
-        entity = session.exec(select(Entity).where(Entity.uscc == mandate.uscc)).first()
-        if entity is not None:
-            rows.append((entity, mandate))
-    return rows
-
-
 # ---- rules ----
 
 
@@ -250,53 +209,6 @@ def _require_may_revoke(
     allowed = {LEGAL_REP} if mandate.role == ADMINISTRATOR else {LEGAL_REP, ADMINISTRATOR}
     what = f"revoke {mandate.role.replace('-', ' ')}s"
     _require_capacity(session, by, mandate.uscc, allowed, what, now)
-
-
-def _check_holder(user: UserAccount) -> None:
-    if user.role != Role.BUSINESS.value:
-        raise NotABusinessUser(
-            f"{user.username} is a {user.role} user; mandates are held by business users",
-            username=user.username,
-        )
-    if user.status != UserStatus.ACTIVE.value:
-        raise NotABusinessUser(f"{user.username}'s account is {user.status}")
-
-
-def _check_term(
-    start: datetime, end: datetime | None, *, now: datetime, required: bool = False
-) -> datetime | None:
-    """The term's end in UTC, checked: after its start and in the future."""
-    if end is None:
-        if required:
-            raise InvalidTerm("an agent is authorised for a term: give valid_until")
-        return None
-    end = _utc(end)
-    if end <= start or end <= now:
-        raise InvalidTerm("the term must end after it starts, and in the future")
-    return end
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise InvalidTerm("the term's times must be timezone-aware")
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise InvalidTerm("the term's times must be within years 1 to 9999 in UTC") from None
-
-
-def _clean_scope(scope: Sequence[str], known: Collection[str] | None) -> list[str]:
-    items = sorted({code.strip() for code in scope})
-    if any(not code or not code.isprintable() for code in items):
-        raise InvalidScope("a scope lists service item codes, printable and not empty")
-    if len(items) > MAX_SCOPE_ITEMS or any(len(c) > MAX_ITEM_CODE for c in items):
-        raise InvalidScope(
-            f"a scope lists at most {MAX_SCOPE_ITEMS} codes of at most {MAX_ITEM_CODE} characters"
-        )
-    unknown = [c for c in items if known is not None and c not in known]
-    if unknown:
-        raise InvalidScope(f"no service item {', '.join(unknown)} in the hall", items=unknown)
-    return items
 
 
 def _check_no_overlap(

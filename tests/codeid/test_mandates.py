@@ -21,6 +21,7 @@ from codeid.mandates.acting import (
     acting_mandate,
     covers,
     describe,
+    get_mandate,
     mandate_state,
 )
 from codeid.mandates.errors import (
@@ -32,17 +33,14 @@ from codeid.mandates.errors import (
     NotABusinessUser,
     TooManyAdministrators,
 )
+from codeid.mandates.listing import entities_of, list_mandates, visible_mandates
 from codeid.mandates.lookup import live_mandates
 from codeid.mandates.models import MAX_LICENCE_ADMINISTRATORS, Mandate, MandateRole
 from codeid.mandates.service import (
     appoint_administrator,
     authorise_agent,
     bind_legal_representative,
-    entities_of,
-    get_mandate,
-    list_mandates,
     revoke_mandate,
-    visible_mandates,
 )
 from tests.codeid.mandate_world import (
     DAY,

@@ -25,26 +25,29 @@ class SQLiteRetry:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)  # reads never upgrade a lock
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
+        # Every method: a GET writes too (the access log, a partner's rate counter).
         body = await _read_body(receive)
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
-            retry = await self._attempt(scope, body, send, last=last)
+            retry = await self._attempt(scope, body, receive, send, last=last)
             if not retry:
                 return
             await asyncio.sleep(0.02 * (attempt + 1) + random.uniform(0, 0.03))  # noqa: S311
 
-    async def _attempt(self, scope: Scope, body: bytes, send: Send, *, last: bool) -> bool:
+    async def _attempt(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send, *, last: bool
+    ) -> bool:
         """Run once; True when the answer was a retryable refusal that was held back."""
         sent_body = False
         held = False
 
         async def replay() -> Message:
             nonlocal sent_body
-            if sent_body:
-                return {"type": "http.disconnect"}
+            if sent_body:  # after the body: wait for the client to go (a stream asks this)
+                return await receive()
             sent_body = True
             return {"type": "http.request", "body": body, "more_body": False}
 

@@ -25,6 +25,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from codeid.clock import utcnow
 from codeid.entities.models import Entity
+from counter.tickets import lock_for_write
 from credentials.issuers import register_issuer
 from credentials.licences import issue_licence, suspend_licence
 from credentials.models import Licence, PartnerClient
@@ -65,6 +66,7 @@ def runtime_of(client: TestClient) -> Runtime:
 def a_licence(runtime: Runtime) -> Licence:
     now = utcnow() - timedelta(minutes=5)
     with runtime.session() as session:
+        lock_for_write(session)  # the app's webhook worker writes too (SQLite: one writer)
         session.add(
             Entity(
                 uscc=HOLDER,
@@ -109,6 +111,7 @@ def a_licence(runtime: Runtime) -> Licence:
 def consent(runtime: Runtime, client_id: str, *types: str) -> None:
     now = utcnow()
     with runtime.session() as session:
+        lock_for_write(session)  # the app's webhook worker writes too (SQLite: one writer)
         partner = session.exec(
             select(PartnerClient).where(PartnerClient.client_id == client_id)
         ).one()

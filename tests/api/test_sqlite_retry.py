@@ -49,7 +49,9 @@ def test_after_the_last_attempt_the_refusal_goes_out_without_the_inner_header() 
     assert len(seen) == ATTEMPTS
 
 
-def test_reads_are_not_replayed() -> None:
+def test_a_busy_get_is_replayed_too() -> None:
+    """GETs write as well (the access log, a partner's rate counter)."""
     app, seen = _app(busy_times=0)
-    assert TestClient(app).get("/read").status_code == 503
-    assert len(seen) == 1
+    response = TestClient(app).get("/read")
+    assert response.status_code == 503 and "x-codeid-retry" not in response.headers
+    assert len(seen) == ATTEMPTS

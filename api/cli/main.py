@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.cli import (
     audit_cmd,
+    backup_cmd,
     client_cmd,
     codes_cmd,
     counter_cmd,
@@ -55,6 +56,8 @@ app.command("checkin")(counter_cmd.checkin_cmd)
 app.command("report")(counter_cmd.report_cmd)
 app.command("serve")(serve_cmd.serve)
 app.command("scan")(scan_cmd.scan)
+app.command("backup")(backup_cmd.backup)
+app.command("restore")(backup_cmd.restore)
 
 
 def main() -> None:

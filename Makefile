@@ -33,8 +33,9 @@ lint:
 typecheck:
 	$(BIN)/mypy codeid credentials counter scanners api bench tests
 
+# One pytest worker per core (pytest-xdist); every worker makes its own databases.
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 bench: install
 	$(BIN)/python -m bench

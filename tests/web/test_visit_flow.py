@@ -42,6 +42,7 @@ def test_a_visit_from_phone_to_completion(page: Page, browser: Browser, live: Li
     phone = _tab(browser, live)
     sign_in(phone, live, "/portal", REP)
     expect(phone.locator("#dynamic-qr")).to_be_visible()
+    first_id = phone.locator("#dynamic-qr").get_attribute("data-code-id") or ""
     payload, _ = _qr_text(phone)
 
     # The kiosk's scan gun types it: a ticket in large type.
@@ -67,7 +68,10 @@ def test_a_visit_from_phone_to_completion(page: Page, browser: Browser, live: Li
     # The code shown at check-in is used up; the phone refreshes it and the clerk uploads a
     # photo of the new one: the entity, its licences and the filled form appear.
     phone.get_by_role("button", name="立即刷新").click()
-    expect(phone.locator("#dynamic-qr")).not_to_have_attribute("data-code-id", "")
+    # Wait for the new code itself, not just any code: the old one stays until it is replaced.
+    expect(phone.locator("#dynamic-qr")).not_to_have_attribute(
+        "data-code-id", re.compile(f"^({re.escape(first_id)})?$")
+    )
     fresh, picture = _qr_text(phone)
     assert fresh != payload
     photo: FilePayload = {"name": "phone.png", "mimeType": "image/png", "buffer": picture}

@@ -87,8 +87,10 @@ const Portal = (() => {
       if (!state.current || state.current.uscc !== uscc) return;
       const img = $("dynamic-qr");
       img.src = issued.image;
-      img.dataset.codeId = issued.code_id;
       img.hidden = false;
+      // Name the code only once its picture is painted, so what is named is what is shown.
+      await img.decode().catch(() => {});
+      img.dataset.codeId = issued.code_id;
       $("dynamic-id").textContent = issued.code_id;
       code.life = Date.parse(issued.expires_at) - Date.parse(issued.issued_at);
       code.started = Date.now(); // our clock, so a skewed phone clock does not matter

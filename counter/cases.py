@@ -33,7 +33,7 @@ from counter.forms import fill_form
 from counter.hall import get_item
 from counter.models import Case, Rating, Ticket
 from counter.ticket_actions import complete_ticket, start_service
-from counter.tickets import require_called_here
+from counter.tickets import require_at_window
 
 OPENED = "opened"
 IN_PROGRESS = "in-progress"
@@ -62,7 +62,7 @@ def open_case(
     """
     _check_clerk(clerk)
     ticket = _ticket(session, ticket_id)
-    require_called_here(ticket, window_number, doing="opens a case")
+    require_at_window(ticket, window_number, ("called", "serving"), doing="open a case for")
     if not ticket.uscc:  # a walk-in without a code: counter.walk_in.identify_ticket first
         raise TicketNotIdentified(
             f"ticket {ticket.number} has no business yet: scan the business code first",

@@ -12,10 +12,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from codeid.errors import InvalidInput
-from counter.errors import CategoryNotFound, TicketNotFound, TicketStateConflict, WrongWindow
+from counter.errors import CategoryNotFound, TicketNotFound, TicketStateConflict
 from counter.hall import get_hall, get_window, rules_of
 from counter.models import ServiceCategory, Ticket
-from counter.tickets import lock_for_write, record_event
+from counter.tickets import lock_for_write, record_event, require_at_window
 
 
 def _own(
@@ -32,22 +32,7 @@ def _own(
     ticket = session.exec(query).first()
     if ticket is None:
         raise TicketNotFound(f"no ticket with id {ticket_id}", ticket_id=ticket_id)
-    if ticket.window_number != window_number:
-        at = f"window {ticket.window_number}" if ticket.window_number else "no window"
-        raise WrongWindow(
-            f"ticket {ticket.number} is {ticket.status} at {at}, not window {window_number}; "
-            "a window acts only on tickets called to it",
-            number=ticket.number,
-            window=ticket.window_number,
-        )
-    allowed = tuple(statuses)
-    if ticket.status not in allowed:
-        raise TicketStateConflict(
-            f"cannot {action} ticket {ticket.number}: it is {ticket.status} "
-            f"(needs {' or '.join(allowed)})",
-            number=ticket.number,
-            status=ticket.status,
-        )
+    require_at_window(ticket, window_number, statuses, doing=action)
     return ticket
 
 

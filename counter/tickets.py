@@ -8,6 +8,7 @@ Check-in itself is in counter.check_in, people ahead and the wait in counter.wai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -131,17 +132,34 @@ def open_tickets(session: Session, uscc: str, *, day: date) -> list[Ticket]:
     return list(session.exec(query).all())
 
 
-def require_called_here(ticket: Ticket, window_number: int, *, doing: str) -> None:
-    """A window acts only on a ticket it has called (and not yet finished)."""
-    if ticket.status not in ("called", "serving"):
+def require_at_window(
+    ticket: Ticket, window_number: int, statuses: Iterable[str], *, doing: str
+) -> None:
+    """A window acts only on a ticket called to it, in a state that allows the action.
+
+    One order for every window action: a ticket at another window is refused as
+    wrong-window (whatever its state); one at no window (still waiting, transferred) or in
+    the wrong state as ticket-state, since no window may yet act on it.
+    """
+    if ticket.window_number is not None and ticket.window_number != window_number:
+        raise _wrong_window(ticket, window_number)
+    allowed = tuple(statuses)
+    if ticket.status not in allowed:
         raise TicketStateConflict(
-            f"ticket {ticket.number} is {ticket.status}; only a called ticket {doing}",
-            ticket=ticket.number,
+            f"cannot {doing} ticket {ticket.number}: it is {ticket.status} "
+            f"(needs {' or '.join(allowed)})",
+            number=ticket.number,
             status=ticket.status,
         )
     if ticket.window_number != window_number:
-        raise WrongWindow(
-            f"ticket {ticket.number} is called to window {ticket.window_number}, "
-            f"not window {window_number}",
-            ticket=ticket.number,
-        )
+        raise _wrong_window(ticket, window_number)
+
+
+def _wrong_window(ticket: Ticket, window_number: int) -> WrongWindow:
+    at = f"window {ticket.window_number}" if ticket.window_number else "no window"
+    return WrongWindow(
+        f"ticket {ticket.number} is {ticket.status} at {at}, not window {window_number}; "
+        "a window acts only on tickets called to it",
+        number=ticket.number,
+        window=ticket.window_number,
+    )

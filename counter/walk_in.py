@@ -29,7 +29,7 @@ from counter.tickets import (
     issue_ticket,
     lock_for_write,
     record_event,
-    require_called_here,
+    require_at_window,
 )
 from counter.wait_estimate import estimated_wait_minutes, people_ahead
 
@@ -105,7 +105,7 @@ def identify_ticket(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise TicketNotFound(f"no ticket {ticket_id}", ticket_id=ticket_id)
-    require_called_here(ticket, window_number, doing="is identified")
+    require_at_window(ticket, window_number, ("called", "serving"), doing="identify")
     if ticket.uscc != UNIDENTIFIED:
         raise TicketAlreadyIdentified(
             f"ticket {ticket.number} is already for {ticket.uscc}", ticket=ticket.number

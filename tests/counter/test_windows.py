@@ -113,7 +113,8 @@ def test_closed_and_unknown_windows_cannot_call(session: Session) -> None:
 def test_a_window_acts_only_on_its_own_called_ticket(session: Session) -> None:
     world = make_world(session)
     waiting = add_ticket(session, world.usccs[0])
-    with pytest.raises(WrongWindow, match="not window 1"):
+    # Not yet called anywhere: its state is the reason, as when a case is opened for it.
+    with pytest.raises(TicketStateConflict, match="it is waiting"):
         start_service(session, _id(waiting), window_number=A_F, now=LATER)
     called = _call(session, A_F)
     for action in (start_service, complete_ticket, recall, park):

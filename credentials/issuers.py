@@ -91,14 +91,18 @@ def issuer_keyring(session: Session, issuer: Issuer, *, master_secret: bytes) ->
 
 
 def issuer_public_keys(session: Session, uscc: str) -> PublicKeySet:
-    """Keys to verify this issuer's licences: active first, then verify-only (not retired).
+    """Keys to verify this issuer's licences: active first, then verify-only (never retired
+    or compromised ones).
 
     Read straight from the key rows: publishing public keys needs no master secret.
     """
     issuer = get_issuer(session, uscc)
     keys = session.exec(
         select(SigningKey)
-        .where(SigningKey.ring == issuer.ring, SigningKey.status != KeyStatus.RETIRED.value)
+        .where(
+            SigningKey.ring == issuer.ring,
+            col(SigningKey.status).in_([KeyStatus.ACTIVE.value, KeyStatus.VERIFY_ONLY.value]),
+        )
         .order_by(col(SigningKey.created_at), col(SigningKey.kid))
     ).all()
     ordered = sorted(keys, key=lambda key: key.status != KeyStatus.ACTIVE.value)

@@ -11,6 +11,7 @@ also keeps rarely used decoders away from untrusted uploads.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
@@ -64,19 +65,29 @@ def _png(data: bytes) -> ImageHeader:
 
 # Start-of-frame markers carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+# A run of FF: fill bytes, then the FF that starts the next marker. Skipped in one regex
+# step, and the markers before the image data are counted: a file of nothing but fill bytes
+# or length-less markers (20 MB of them) took seconds to walk one step at a time. Real
+# files have a few dozen segments before their scan.
+_FILL_RUN = re.compile(rb"\xff+")
+_MAX_JPEG_MARKERS = 65_536
+# GIF data comes in length-prefixed sub-blocks of up to 255 bytes; a file of a million
+# one-byte blocks is not an image anyone made, and walking it would take seconds.
+_MAX_GIF_BLOCKS = 1_000_000
 
 
 def _jpeg(data: bytes) -> ImageHeader:
     pos = 2
     size: tuple[int, int] | None = None
-    while True:
+    for _ in range(_MAX_JPEG_MARKERS):
         _need(data, pos + 4, "jpeg")
         if data[pos] != 0xFF:
             raise NotAnImageError("JPEG with a damaged marker sequence")
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
+        run = _FILL_RUN.match(data, pos)
+        assert run is not None  # data[pos] is FF
+        pos = run.end() - 1
+        _need(data, pos + 4, "jpeg")
+        marker = data[pos + 1]  # not FF: the run took every fill byte
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
             pos += 2
             continue
@@ -96,6 +107,7 @@ def _jpeg(data: bytes) -> ImageHeader:
                 raise TruncatedImageError("JPEG file is cut short (no end-of-image marker)")
             return ImageHeader("jpeg", size[0], size[1])
         pos += 2 + length
+    raise NotAnImageError(f"JPEG with more than {_MAX_JPEG_MARKERS} markers before its image")
 
 
 def _webp(data: bytes) -> ImageHeader:
@@ -145,26 +157,30 @@ def _gif(data: bytes) -> ImageHeader:
     _need(data, 13, "gif")
     width, height, flags = struct.unpack("<HHB", data[6:11])
     pos = 13 + ((3 << ((flags & 7) + 1)) if flags & 0x80 else 0)
+    budget = [_MAX_GIF_BLOCKS]
     while True:
         _need(data, pos + 1, "gif")
         block = data[pos]
         if block == 0x3B:  # trailer
             return ImageHeader("gif", width, height)
         if block == 0x21:  # extension: label, then sub-blocks
-            pos = _skip_sub_blocks(data, pos + 2)
+            pos = _skip_sub_blocks(data, pos + 2, budget)
         elif block == 0x2C:  # image descriptor
             _need(data, pos + 10, "gif")
             left, top, w, h, iflags = struct.unpack("<HHHHB", data[pos + 1 : pos + 10])
             width, height = max(width, left + w), max(height, top + h)
             pos += 10 + ((3 << ((iflags & 7) + 1)) if iflags & 0x80 else 0)
-            pos = _skip_sub_blocks(data, pos + 1)  # after the LZW code size byte
+            pos = _skip_sub_blocks(data, pos + 1, budget)  # after the LZW code size byte
         else:
             raise NotAnImageError("GIF with an unknown block")
 
 
-def _skip_sub_blocks(data: bytes, pos: int) -> int:
+def _skip_sub_blocks(data: bytes, pos: int, budget: list[int]) -> int:
     while True:
         _need(data, pos + 1, "gif")
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise NotAnImageError(f"GIF of more than {_MAX_GIF_BLOCKS} data blocks")
         size = data[pos]
         pos += 1 + size
         if size == 0:

@@ -1,8 +1,12 @@
-"""The platform's signing keys over HTTP (administrators): list them, rotate a ring.
+"""The platform's signing keys over HTTP (administrators): list them, rotate a ring, and mark
+a key compromised.
 
 Two rings: ``platform`` signs business codes, ``auth`` signs access tokens. Rotating makes a
 new active key; the previous one turns verify-only, so codes and tokens it signed keep
-verifying. Never a private key in an answer.
+verifying. Marking a key compromised (an active one is rotated out first) stops trusting it
+at once: its codes are refused as key-compromised, and by default the live static codes it
+signed are revoked and re-issued with the new key (see codeid.codes.reissue). Never a
+private key in an answer.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
@@ -18,7 +22,8 @@ from api.auth import AdminDep
 from api.deps import NowDep, RuntimeDep, SessionDep
 from api.runtime import Runtime
 from codeid.accounts.tokens import AUTH_RING
-from codeid.keys.keyring import KeyRing
+from codeid.codes.reissue import ReissueCounts, iter_reissue
+from codeid.keys.keyring import KeyNotFound, KeyRing, ring_of
 from codeid.models import PLATFORM_RING
 
 router = APIRouter(prefix="/v1/keys", tags=["admin"])
@@ -37,10 +42,34 @@ class KeyOut(BaseModel):
     created_at: datetime
     rotated_at: datetime | None
     retired_at: datetime | None
+    compromised_at: datetime | None
 
 
 class RotateIn(BaseModel):
     ring: Ring
+
+
+class CompromiseIn(BaseModel):
+    reissue: bool = True  # replace the live static codes the key signed (platform keys)
+
+
+class ReissueOut(BaseModel):
+    entities: int  # entities that had live static codes from the key
+    revoked: int  # static codes revoked ("key compromised")
+    reissued: int  # new static codes, signed with the new active key
+    skipped: int  # entities not active: their codes revoked, no new one
+    batches: int
+
+
+class CompromiseOut(BaseModel):
+    key: KeyOut
+    active: KeyOut | None  # the ring's active key now
+    reissue: ReissueOut | None  # None when not asked for, or for an auth key
+
+
+Kid = Annotated[
+    str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", description="Key id")
+]
 
 
 def _ring(runtime: Runtime, session: Session, ring: Ring) -> KeyRing:
@@ -79,4 +108,41 @@ def rotate(
         # old set again, and tokens from the new key would be refused until it expired.
         session.commit()
         runtime.forget_auth_keys()
+    return out
+
+
+@router.post("/{kid}/compromise", response_model=CompromiseOut)
+def compromise(
+    kid: Kid,
+    _admin: AdminDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    now: NowDep,
+    body: CompromiseIn | None = None,
+) -> CompromiseOut:
+    """Mark a key compromised; by default re-issue the static codes it signed. Idempotent:
+    a second call changes nothing and re-issues nothing more."""
+    name = ring_of(session, kid)
+    if name not in RINGS:
+        raise KeyNotFound(f"{kid} is a key of ring {name!r}, not a platform or auth key", kid=kid)
+    ring = _ring(runtime, session, name)
+    key = ring.compromise(kid, now=now)
+    active = ring.active_key()
+    out = CompromiseOut(
+        key=KeyOut.model_validate(key),
+        active=KeyOut.model_validate(active) if active else None,
+        reissue=None,
+    )
+    # Committed before any re-issue, so the key stays distrusted whatever happens next.
+    session.commit()
+    if name == AUTH_RING:
+        runtime.forget_auth_keys()
+    elif body is None or body.reissue:
+        counts = ReissueCounts()
+        signer = ring.active_signer()
+        batches = iter_reissue(session, kid=kid, signer=signer, now=now, ttl=runtime.static_ttl)
+        for batch in batches:
+            counts.add(batch)
+            session.commit()  # a batch at a time, as the CLI does
+        out.reissue = ReissueOut(**counts.as_dict())
     return out

@@ -46,6 +46,14 @@ class UnknownKey(CodeRejected):
     code = "code-unknown-key"
 
 
+class KeyCompromised(CodeRejected):
+    """Signed with a key the registry marked compromised: whoever holds the leaked key could
+    have made it, so the code proves nothing (its claims are not trusted, nor returned)."""
+
+    reason = "key-compromised"
+    code = "code-key-compromised"
+
+
 class BadSignature(CodeRejected):
     reason = "bad-signature"
     code = "code-bad-signature"

@@ -27,7 +27,8 @@ from codeid.keys.keyring import Signer
 
 FORMAT_VERSION = 1
 PREFIX = f"CID{FORMAT_VERSION}:"
-_PREFIX_FAMILY = re.compile(r"CID(\d{1,6}):")
+# ASCII digits only: "\d" would also take other scripts' digits (Arabic-Indic, full-width).
+_PREFIX_FAMILY = re.compile(r"CID([0-9]{1,6}):")
 # Our codes are at most 221 characters; anything much longer is refused before decoding.
 MAX_PAYLOAD_CHARS = 512
 
@@ -206,8 +207,14 @@ def parse_code(text: str) -> ParsedCode:
     return ParsedCode(claims, _sig_structure(protected, payload), signature)
 
 
+def _int_keyed(value: Any) -> bool:
+    """A map whose keys are all integers: CBOR true, simple values and floats compare equal
+    to small ints in Python (True == 1, 4.0 == 4), so a set comparison alone lets them in."""
+    return isinstance(value, Mapping) and all(type(key) is int for key in value)
+
+
 def _protected_kid(header: Any) -> str:
-    if not isinstance(header, Mapping) or set(header) != {HEADER_ALG, HEADER_KID}:
+    if not _int_keyed(header) or set(header) != {HEADER_ALG, HEADER_KID}:
         raise MalformedCode("the protected header must hold exactly alg (1) and kid (4)")
     alg = header[HEADER_ALG]
     if type(alg) is not int or alg != ALG_EDDSA:
@@ -219,7 +226,7 @@ def _protected_kid(header: Any) -> str:
 
 
 def _claims(claims: Any, kid: str) -> CodeClaims:
-    if not isinstance(claims, Mapping) or set(claims) not in (_CLAIM_KEYS, _MANDATE_CLAIM_KEYS):
+    if not _int_keyed(claims) or set(claims) not in (_CLAIM_KEYS, _MANDATE_CLAIM_KEYS):
         raise MalformedCode(
             "the claims must be exactly sub, exp, iat, cti and kind (and, in a dynamic code, "
             "optionally the mandate)"

@@ -2,8 +2,14 @@
 
 Checks run in a fixed order and the first failure is raised, so a scanner shows one stable
 reason: not-codeid, unsupported-version, malformed (the parse, see codeid.codes.payload),
-unknown-key, bad-signature, not-yet-valid, expired. Registry checks (revoked, unknown entity,
-entity not active, already used) need the database and live in codeid.codes.state.
+key-compromised, unknown-key, bad-signature, not-yet-valid, expired. Registry checks (revoked,
+unknown entity, entity not active, already used) need the database and live in
+codeid.codes.state.
+
+key-compromised needs a key set that names the compromised kids: the registry's own
+(KeyRing.public_keys). A JWK Set only lists trusted keys, so an offline verifier holding a
+fresh one refuses such a code as unknown-key; one holding a JWK Set saved before the
+compromise still trusts the key, which is why the registry's online check is the authority.
 """
 
 from __future__ import annotations
@@ -12,7 +18,13 @@ from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 
-from codeid.codes.errors import BadSignature, CodeExpired, NotYetValid, UnknownKey
+from codeid.codes.errors import (
+    BadSignature,
+    CodeExpired,
+    KeyCompromised,
+    NotYetValid,
+    UnknownKey,
+)
 from codeid.codes.payload import CodeClaims, parse_code
 from codeid.errors import InvalidInput
 from codeid.keys.jwks import PublicKeySet
@@ -36,6 +48,12 @@ def verify_code(
         raise InvalidInput("now must be timezone-aware (UTC)")
     parsed = parse_code(payload)
     claims = parsed.claims
+    if claims.kid in keys.compromised:
+        raise KeyCompromised(
+            f"the code is signed with key {claims.kid}, which was marked compromised: "
+            "anyone holding that key could have made it",
+            kid=claims.kid,
+        )
     public_key = keys.get(claims.kid)
     if public_key is None:
         raise UnknownKey(

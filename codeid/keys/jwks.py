@@ -71,10 +71,22 @@ def kid_to_bytes(kid: str) -> bytes:
 
 
 class PublicKeySet(Mapping[str, Ed25519PublicKey]):
-    """The keys a verifier trusts, by kid. Kids are derived here, so they always match."""
+    """The keys a verifier trusts, by kid. Kids are derived here, so they always match.
 
-    def __init__(self, keys: Iterable[Ed25519PublicKey] = ()) -> None:
-        self._keys: dict[str, Ed25519PublicKey] = {kid_for(key): key for key in keys}
+    ``compromised`` names kids the registry has marked compromised: they are never trusted
+    (a key given both ways is left out), and a verifier that knows them refuses their codes
+    as ``key-compromised`` rather than ``unknown-key``. The published JWK Set carries only
+    the trusted keys, so an offline verifier knows no compromised kids and refuses such a
+    code as ``unknown-key``.
+    """
+
+    def __init__(
+        self, keys: Iterable[Ed25519PublicKey] = (), *, compromised: Iterable[str] = ()
+    ) -> None:
+        self.compromised: frozenset[str] = frozenset(compromised)
+        self._keys: dict[str, Ed25519PublicKey] = {
+            kid: key for key in keys if (kid := kid_for(key)) not in self.compromised
+        }
 
     def __getitem__(self, kid: str) -> Ed25519PublicKey:
         return self._keys[kid]
@@ -86,6 +98,8 @@ class PublicKeySet(Mapping[str, Ed25519PublicKey]):
         return len(self._keys)
 
     def __repr__(self) -> str:
+        if self.compromised:
+            return f"PublicKeySet({list(self._keys)}, compromised={sorted(self.compromised)})"
         return f"PublicKeySet({list(self._keys)})"
 
 
@@ -101,7 +115,8 @@ def jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
 
 
 def jwks_document(keys: PublicKeySet) -> dict[str, list[dict[str, str]]]:
-    """The JWK Set to publish (e.g. at /.well-known/jwks.json)."""
+    """The JWK Set to publish (e.g. at /.well-known/jwks.json): trusted keys only, never a
+    compromised one (JWKS has no member to list revoked keys)."""
     return {"keys": [jwk(key) for key in keys.values()]}
 
 

@@ -1,9 +1,11 @@
 """A named ring of Ed25519 signing keys: one active key signs, rotated-out keys still verify.
 
 Lifecycle: ``active`` -> (rotate) ``verify-only`` -> (retire) ``retired``. A retired key is
-neither published nor trusted, so codes it signed are refused as ``unknown-key``. Build a
-KeyRing per unit of work (it caches the unsealed signer); the database holds the invariant
-of at most one active key per ring (a partial unique index).
+neither published nor trusted, so codes it signed are refused as ``unknown-key``. Any key may
+instead be marked ``compromised`` (an active one is rotated out first): it is not published
+either, and the ring's public key set names it, so codes it signed are refused as
+``key-compromised``. Build a KeyRing per unit of work (it caches the unsealed signer); the
+database holds the invariant of at most one active key per ring (a partial unique index).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from codeid.keys.models import PLATFORM_RING, KeyStatus, SigningKey
 from codeid.keys.sealing import KeySealer, KeyUnsealError
 
 ALGORITHM = "EdDSA"
+_TRUSTED = frozenset({KeyStatus.ACTIVE.value, KeyStatus.VERIFY_ONLY.value})
 
 
 class NoActiveKey(NotFound):
@@ -39,6 +42,14 @@ class KeyStateConflict(Conflict):
     """The key is not in a state that allows the change (e.g. retiring the active key)."""
 
     code = "key-state-conflict"
+
+
+def ring_of(session: Session, kid: str) -> str:
+    """The ring a key belongs to (a kid is unique across rings: it is the key's thumbprint)."""
+    key = session.get(SigningKey, kid)
+    if key is None:
+        raise KeyNotFound(f"there is no signing key {kid!r}", kid=kid)
+    return key.ring
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +124,34 @@ class KeyRing:
             )
         if key.status == KeyStatus.RETIRED.value:
             raise KeyStateConflict(f"key {kid} was already retired at {key.retired_at}", kid=kid)
+        if key.status == KeyStatus.COMPROMISED.value:
+            # Retiring would turn its codes' refusal from key-compromised into unknown-key.
+            raise KeyStateConflict(
+                f"key {kid} was marked compromised at {key.compromised_at}; it stays so", kid=kid
+            )
         key.status = KeyStatus.RETIRED.value
         key.retired_at = now
+        self.session.add(key)
+        self.session.flush()
+        return key
+
+    def compromise(self, kid: str, now: datetime) -> SigningKey:
+        """Mark a key compromised: never trusted again, its codes refused as key-compromised.
+
+        If it is the active key, a new active key is made first (a rotation), so the ring
+        keeps signing. A retired key may be marked too (its codes then get the sharper
+        reason). Marking a key already compromised changes nothing and returns it, so a drill
+        interrupted half-way can simply be run again.
+        """
+        key = self.session.get(SigningKey, kid)
+        if key is None or key.ring != self.ring:
+            raise KeyNotFound(f"ring {self.ring!r} has no key {kid!r}", kid=kid)
+        if key.status == KeyStatus.COMPROMISED.value:
+            return key
+        if key.status == KeyStatus.ACTIVE.value:
+            self.rotate(now)  # demotes it to verify-only and makes the new active key
+        key.status = KeyStatus.COMPROMISED.value
+        key.compromised_at = now
         self.session.add(key)
         self.session.flush()
         return key
@@ -133,10 +170,15 @@ class KeyRing:
         return self._signer
 
     def public_keys(self) -> PublicKeySet:
-        """The keys verifiers should trust: the active key first, then the verify-only ones."""
-        trusted = [key for key in self.list_keys() if key.status != KeyStatus.RETIRED.value]
+        """The keys verifiers should trust: the active key first, then the verify-only ones;
+        and the kids of compromised keys, so their codes are refused as such."""
+        keys = self.list_keys()
+        trusted = [key for key in keys if key.status in _TRUSTED]
         trusted.sort(key=lambda key: key.status != KeyStatus.ACTIVE.value)
-        return PublicKeySet(Ed25519PublicKey.from_public_bytes(key.public_key) for key in trusted)
+        return PublicKeySet(
+            (Ed25519PublicKey.from_public_bytes(key.public_key) for key in trusted),
+            compromised=(key.kid for key in keys if key.status == KeyStatus.COMPROMISED.value),
+        )
 
     def _add_active_key(self, now: datetime) -> SigningKey:
         private_key = Ed25519PrivateKey.generate()

@@ -17,6 +17,9 @@ class KeyStatus(StrEnum):
     ACTIVE = "active"  # signs new codes; exactly one per ring
     VERIFY_ONLY = "verify-only"  # rotated out, still verifies what it signed
     RETIRED = "retired"  # no longer published nor trusted
+    # The private key leaked (or may have): never published, and what it signed is refused
+    # with its own reason (key-compromised), not merely as unknown.
+    COMPROMISED = "compromised"
 
 
 class SigningKey(SQLModel, table=True):
@@ -43,3 +46,4 @@ class SigningKey(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     rotated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    compromised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -112,6 +112,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "admin.key.active": ("签名中", "Signing"),
     "admin.key.verify-only": ("仅验证", "Verify only"),
     "admin.key.retired": ("已停用", "Retired"),
+    "admin.key.compromised": ("已泄露（停止信任）", "Compromised (not trusted)"),
     "admin.col.kid": ("密钥 ID", "Key ID"),
     "admin.col.rotated": ("轮换时间", "Rotated"),
     # Access log

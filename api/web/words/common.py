@@ -50,6 +50,11 @@ WORDS: dict[str, tuple[str, str]] = {
         "二维码不是本平台签发的，请人工核验",
         "This code was not issued by this platform; check by hand",
     ),
+    "problem.code-key-compromised": (
+        "该二维码的签名密钥已泄露，二维码不可信，请企业重新获取企业码",
+        "The key that signed this code was compromised: the code cannot be trusted; "
+        "ask the business for a new code",
+    ),
     "problem.code-revoked": ("该二维码已被撤销", "This code has been revoked"),
     "problem.code-not-codeid": (
         "这不是企业码，请扫描企业码",

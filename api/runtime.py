@@ -45,7 +45,15 @@ class Runtime:
     def engine(self) -> Engine:
         if self.settings.database_url.startswith("sqlite"):
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return make_engine(self.settings.database_url)
+        settings = self.settings
+        return make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        )
 
     @cached_property
     def master_secret(self) -> bytes:

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.edge import install_edge
+from api.observability import install_observability
 from api.problems import install_problem_handlers
 from api.routes import (
     access_log,
@@ -27,6 +29,7 @@ from api.routes import (
     licence_reads,
     licences,
     mandates,
+    metrics,
     oauth,
     public_check,
     scans,
@@ -38,7 +41,6 @@ from api.routes import (
 )
 from api.runtime import Runtime
 from api.schemas import PROBLEM_RESPONSES
-from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.sqlite_retry import SQLiteRetry
 from api.web import pages
@@ -98,9 +100,11 @@ def create_app(settings: Settings | None = None, *, prepare: bool = True) -> Fas
         desk,
     ):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
+    app.include_router(metrics.router_for(runtime.settings))
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeaders)
     if runtime.settings.database_url.startswith("sqlite"):
         app.add_middleware(SQLiteRetry)
+    install_edge(app, runtime.settings)  # body limits, origin guard, CORS, security headers
+    install_observability(app)  # last, so outermost: request ids, access log, timings
     return app

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlmodel import Session
 
 from api.auth import PrincipalDep, Unauthenticated, allow
 from api.auth_schemas import LoginIn, RefreshIn, TokenPair, UserOut
 from api.deps import NowDep, RuntimeDep, SessionDep
+from api.edge.throttle import client_address, login_limits
 from api.runtime import Runtime
 from codeid.accounts.models import Role, UserAccount
 from codeid.accounts.sessions import end_session, rotate, start_session
+from codeid.accounts.throttle import attempt_succeeded, count_attempt
 from codeid.accounts.users import authenticate, get_user
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -36,9 +38,17 @@ def _pair(
 
 
 @router.post("/login", response_model=TokenPair, dependencies=[allow(public=True)])
-def login(body: LoginIn, session: SessionDep, runtime: RuntimeDep, now: NowDep) -> TokenPair:
-    """Exchange a username and password for a short-lived access token and a refresh token."""
+def login(
+    body: LoginIn, request: Request, session: SessionDep, runtime: RuntimeDep, now: NowDep
+) -> TokenPair:
+    """Exchange a username and password for a short-lived access token and a refresh token.
+
+    Failed attempts are limited per username and per address (429 with Retry-After)."""
+    limits, address = login_limits(runtime.settings), client_address(request)
+    # Counted (and committed) before the password is checked: see codeid.accounts.throttle.
+    count_attempt(runtime.engine, username=body.username, address=address, limits=limits, now=now)
     user = authenticate(session, username=body.username, password=body.password)
+    attempt_succeeded(session, username=body.username, address=address, limits=limits, now=now)
     issued = start_session(session, user, now=now, ttl=runtime.refresh_token_ttl)
     return _pair(runtime, session, user, now, issued.token, issued.expires_at)
 

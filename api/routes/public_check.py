@@ -5,7 +5,8 @@ more, so a dynamic code is refused (``dynamic-code``) without saying whose it is
 answer holds only public registry facts: the entity's name and status and which licence
 types it currently holds valid licences of - no numbers, no fields. Refusals get a fixed
 message per reason, never the registry's internal wording (e.g. a revocation note). Each
-check is one anonymous entry in the access log.
+check is one anonymous entry in the access log. Both routes are anonymous and scrapeable, so
+each address may check ``public_checks_per_minute`` codes a minute (then 429, Retry-After).
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ from datetime import datetime
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from api.access_record import access_of
 from api.auth import Principal, PublicDep
-from api.deps import KeyRingDep, NowDep, SessionDep
+from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
+from api.edge.throttle import limit_public_checks
 from api.partner_schemas import EntitySummaryOut, PublicCheckOut, PublicLicenceTypeOut
 from codeid.audit.log import append
 from codeid.codes.payload import CodeKind
 from codeid.codes.resolve import resolve_code
 from codeid.keys.jwks import PublicKeySet
+from codeid.limits.counter import RateLimited
 from credentials.licence_records import VALID
 from credentials.resolve import current_licence_views
 
@@ -38,6 +41,7 @@ MESSAGES = {
     "entity-not-active": "The code is genuine but the business may not trade now.",
     "revoked": "This code has been withdrawn.",
     "expired": "This code has expired.",
+    "key-compromised": "This code was signed with a withdrawn key: ask for the new one.",
 }
 REFUSED = "This is not a valid business code."
 Code = Annotated[str, Query(min_length=1, max_length=MAX_PAYLOAD, description="The scanned text")]
@@ -94,30 +98,50 @@ def _valid_types(session: Session, uscc: str, now: datetime) -> list[PublicLicen
 
 @router.get("/v1/public/check", response_model=PublicCheckOut)
 def check_json(
-    code: Code, anyone: PublicDep, session: SessionDep, keyring: KeyRingDep, now: NowDep
+    code: Code,
+    request: Request,
+    anyone: PublicDep,
+    session: SessionDep,
+    keyring: KeyRingDep,
+    runtime: RuntimeDep,
+    now: NowDep,
 ) -> PublicCheckOut:
     """Check a static business code: entity name, status, and valid licence types."""
+    limit_public_checks(session, request, runtime.settings, now=now)
     return check_static(session, anyone, keyring.public_keys(), code, now)
 
 
 @router.get("/check", response_class=HTMLResponse)
 def check_page(
+    request: Request,
     anyone: PublicDep,
     session: SessionDep,
     keyring: KeyRingDep,
+    runtime: RuntimeDep,
     now: NowDep,
     code: OptionalCode = None,
 ) -> HTMLResponse:
     """The public check page: a form for the scanned text, and the answer below it."""
     text = (code or "").strip()
-    answer = check_static(session, anyone, keyring.public_keys(), text, now) if text else None
+    if not text:
+        return HTMLResponse(render_page(text, None), headers=PAGE_HEADERS)
+    try:
+        limit_public_checks(session, request, runtime.settings, now=now)
+    except RateLimited as busy:
+        wait = int(busy.details["retry_after"])
+        headers = {**PAGE_HEADERS, "Retry-After": str(wait)}
+        return HTMLResponse(render_page(text, None, busy=wait), status_code=429, headers=headers)
+    answer = check_static(session, anyone, keyring.public_keys(), text, now)
     return HTMLResponse(render_page(text, answer), headers=PAGE_HEADERS)
 
 
 # No script at all; inline style only; the form submits only to this site.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
 }
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -138,8 +162,16 @@ input[type=text]{{width:100%;font-size:1rem;padding:.4rem}}.ok{{color:#05620a}}.
 """
 
 
-def render_page(code: str, answer: PublicCheckOut | None) -> str:
-    return PAGE.format(code=escape(code), max=MAX_PAYLOAD, result=_result_html(answer))
+def render_page(code: str, answer: PublicCheckOut | None, *, busy: int | None = None) -> str:
+    result = _result_html(answer) if busy is None else BUSY.format(seconds=busy)
+    return PAGE.format(code=escape(code), max=MAX_PAYLOAD, result=result)
+
+
+BUSY = (
+    '<section><h2 class="no">请稍后再试 / Please wait</h2>'
+    "<p>此地址的核验次数过多，请 {seconds} 秒后再试。 / Too many checks from this address; "
+    "try again in {seconds} seconds.</p></section>"
+)
 
 
 def _result_html(answer: PublicCheckOut | None) -> str:

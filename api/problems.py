@@ -12,13 +12,16 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from codeid.accounts.errors import Forbidden, Unauthenticated
+from codeid.db import CommitOutcomeUnknown
 from codeid.errors import CodeidError, Conflict, InvalidInput, NotFound
 from codeid.keys.sealing import KeyUnsealError
 
@@ -26,6 +29,7 @@ log = logging.getLogger("codeid.api")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:codeid:problem:"
+OUTAGE_RETRY_AFTER = 5  # seconds: a PostgreSQL restart takes about as long
 
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     CodeidError: 400,
@@ -142,7 +146,13 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable on %s %s", request.method, request.url.path)
+    """The database is down, restarting, unreachable or out of free connections: 503 with
+    Retry-After, never a 500. Nothing was stored (the failure came before the COMMIT;
+    CommitOutcomeUnknown is the one ambiguous case, below)."""
+    reason = _outage_reason(exc)
+    if reason is None:  # a DBAPIError that is no outage (a bug): the generic 500
+        return await _unexpected(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
     # SQLite refusing a lock upgrade ("database is locked"): the request may simply be run
     # again (api.sqlite_retry does so); anything else is an outage.
     busy = "database is locked" in str(getattr(exc, "orig", exc))
@@ -151,18 +161,58 @@ async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         "database-unavailable",
         "the database is not answering; retry shortly",
         instance=request.url.path,
-        retry_after=1 if busy else 5,
+        retry_after=1 if busy else OUTAGE_RETRY_AFTER,
         headers={"X-Codeid-Retry": "sqlite-busy"} if busy else None,
     )
 
 
+def _outage_reason(exc: Exception) -> str | None:
+    """Why ``exc`` means the database cannot be used now, or None when it means a bug."""
+    if isinstance(exc, PoolTimeout):
+        return "no free connection in the pool"
+    if isinstance(exc, OperationalError | InterfaceError | psycopg.OperationalError):
+        return type(getattr(exc, "orig", None) or exc).__name__
+    if isinstance(exc, psycopg.InterfaceError):  # e.g. a connection psycopg already closed
+        return type(exc).__name__
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return f"connection lost ({type(exc.orig).__name__})"
+    return None
+
+
+async def _commit_unknown(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CommitOutcomeUnknown)
+    log.warning("commit outcome unknown on %s %s", request.method, request.url.path)
+    return problem(
+        503,
+        exc.code,
+        exc.message,
+        instance=request.url.path,
+        retry_after=OUTAGE_RETRY_AFTER,
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # This handler runs outside the request observer (api.observability), so the request id
+    # comes from the scope, and the answer carries the X-Request-ID header itself.
+    from api.observability.request_id import request_id_of
+
     incident = uuid.uuid4().hex[:12]
+    request_id = request_id_of(request.scope)
     log.exception(
-        "unhandled error, incident %s on %s %s", incident, request.method, request.url.path
+        "unhandled error, incident %s, request %s on %s %s",
+        incident,
+        request_id,
+        request.method,
+        request.url.path,
+        extra={"request_id": request_id, "incident": incident},
     )
     return problem(
-        500, "internal", f"internal error; incident {incident}", instance=request.url.path
+        500,
+        "internal",
+        f"internal error; incident {incident}",
+        instance=request.url.path,
+        headers={"X-Request-ID": request_id} if request_id else None,
+        request_id=request_id,
     )
 
 
@@ -172,5 +222,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(DataError, _unstorable)
-    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(CommitOutcomeUnknown, _commit_unknown)
+    # Outages: a refused or broken connection, a pool with no free connection, psycopg
+    # errors that reach us unwrapped. Other DBAPIErrors go to _unexpected (via the same check).
+    for outage in (DBAPIError, PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError):
+        app.add_exception_handler(outage, _database_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Allow, Principal
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
+from api.observability.metrics import observe_scan
 from api.partner_access import code_access, full_answer_fields
 from api.routes.entities import actor_of
 from api.schemas import ScanCodeOut, ScanOut, VerifyOut
@@ -64,6 +65,7 @@ async def scan(
         codes.append(ScanCodeOut(text=code.text, engine=code.engine, verification=answer))
         entries.append(_scan_access(principal, code.resolved, answer, location))
     append(session, entries, now=now)  # with the resolution records, in this transaction
+    observe_scan(outcome.ms, [code.resolved.resolved.result.ok for code in outcome.codes])
     return ScanOut(codes=codes, ms=outcome.ms, steps=outcome.steps)
 
 

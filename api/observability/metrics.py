@@ -9,8 +9,8 @@ api.observability.probe), so every worker answers the same.
 Verifications are counted from the ``Resolution`` rows the domain writes for every code it
 resolves (codeid.codes.resolve), when their transaction commits: one count per resolution
 whichever way it came in (API, scan, scan gun, public check, CLI), and none for a request
-that rolled back. Check-ins verify without a Resolution row and are not counted here. The
-domain itself knows nothing of metrics.
+that rolled back. Check-ins and walk-in identification verify without a Resolution row: their
+routes count with ``observe_verification``. The domain itself knows nothing of metrics.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from codeid.codes.errors import CodeRejected
 from codeid.codes.models import Resolution
 from codeid.codes.resolve import OK
 from counter.queue_stats import queue_stats
@@ -77,6 +78,16 @@ def observe_scan(ms: float, valid: Sequence[bool]) -> None:
     SCAN_DECODE.observe(ms / 1000)
     result = "no_code" if not valid else "decoded" if any(valid) else "refused"
     SCAN_IMAGES.labels(result).inc()
+
+
+def observe_verification(error: Exception | None, channel: str) -> None:
+    """A code verified on a path that writes no Resolution row (check-in, walk-in
+    identification): valid when ``error`` is None, else the refusal reason of a refused code
+    (other refusals, a booking or an agent's scope, are not about the code: not counted)."""
+    if error is None:
+        VERIFICATIONS.labels("valid", channel).inc()
+    elif isinstance(error, CodeRejected):
+        VERIFICATIONS.labels(error.reason, channel).inc()
 
 
 # ---- verifications, counted when their Resolution rows commit ----

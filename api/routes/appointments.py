@@ -20,6 +20,7 @@ from api.counter_schemas import (
     TicketOut,
 )
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
+from api.observability.metrics import observe_verification
 from api.routes.scans import read_upload
 from codeid.accounts.models import Role
 from codeid.errors import CodeidError
@@ -127,10 +128,12 @@ def checkin(
             item_code=body.item_code,
         )
     except CodeidError as exc:
+        observe_verification(exc, "check-in")
         log_refused(
             runtime.engine, session, kiosk, exc, action=CHECK_IN, now=now, purpose="check-in"
         )
         raise
+    observe_verification(None, "check-in")
     ticket = result.ticket
     log_answered(
         session,

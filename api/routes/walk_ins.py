@@ -9,6 +9,7 @@ from api.auth import ClerkDep, PrincipalDep, PublicDep, require_window
 from api.counter_access import log_answered, log_refused, mandate_ref
 from api.counter_schemas import CheckInOut, IdIn, PathId, TicketOut
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
+from api.observability.metrics import observe_verification
 from codeid.errors import CodeidError
 from codeid.limits.counter import RateLimited, hit
 from counter.walk_in import identify_ticket, walk_in
@@ -98,6 +99,7 @@ def identify(
             now=now,
         )
     except CodeidError as exc:
+        observe_verification(exc, "walk-in")
         log_refused(
             runtime.engine,
             session,
@@ -109,6 +111,7 @@ def identify(
             purpose="walk-in",
         )
         raise
+    observe_verification(None, "walk-in")
     log_answered(
         session,
         principal,

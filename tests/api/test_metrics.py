@@ -151,6 +151,27 @@ def test_verifications_by_outcome(
     assert delta() == 4
 
 
+def test_check_ins_count_their_verifications(
+    client: TestClient, auth: Auth, clock: Clock, metrics: Scraper
+) -> None:
+    admin = auth.admin()
+    dynamic = _registered_code(client, admin, "dynamic")
+    with auth.runtime.session() as session:
+        load_hall_file(session, demo_hall_path(), now=datetime.now(UTC))
+    before = metrics()
+    assert client.post("/v1/checkins", json={"payload": dynamic}).status_code == 201
+    replay = client.post("/v1/checkins", json={"payload": dynamic})
+    assert replay.json()["type"] == "urn:codeid:problem:code-already-used"
+    after = metrics()
+
+    def delta(**labels: str) -> float:
+        name = "codeid_code_verifications_total"
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta(outcome="valid", channel="check-in") == 1
+    assert delta(outcome="already-used", channel="check-in") == 1
+
+
 def _png(image: np.ndarray) -> bytes:
     ok, encoded = cv2.imencode(".png", image)
     assert ok

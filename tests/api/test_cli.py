@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import gc
+import io
 import json
 import os
 import subprocess
@@ -12,14 +15,31 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from api.cli.main import main
+
 
 class Codeid:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    """Runs `codeid ARGS` with its own environment and working directory, the way a user does.
+
+    In this process by default (``main()`` with sys.argv, the environment, the working
+    directory and the standard streams swapped in, then put back): a new Python process per
+    command costs seconds, and the suite runs hundreds of commands. ``subprocess=True`` runs
+    a real process, as the tests of the entry point itself do.
+    """
+
+    def __init__(self, env: dict[str, str], cwd: Path, *, subprocess: bool = False) -> None:
         self.env = env
         self.cwd = cwd
+        self.subprocess = subprocess
 
     def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
+        proc = self._spawn(args) if self.subprocess else self._in_process(args)
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        return proc
+
+    def _spawn(self, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "api.cli.main", *args],
             env=self.env,
             cwd=self.cwd,
@@ -27,13 +47,32 @@ class Codeid:
             text=True,
             timeout=120,
         )
-        if ok:
-            assert proc.returncode == 0, proc.stderr
-        return proc
+
+    def _in_process(self, args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+        out, err = io.StringIO(), io.StringIO()
+        saved_env, saved_argv, saved_cwd = dict(os.environ), sys.argv, Path.cwd()
+        os.environ.clear()
+        os.environ.update(self.env)
+        sys.argv = ["codeid", *args]
+        os.chdir(self.cwd)
+        code: int
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    main()
+                    code = 0
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            os.chdir(saved_cwd)
+            sys.argv = saved_argv
+            os.environ.clear()
+            os.environ.update(saved_env)
+            gc.collect()  # each command's engine: close its pooled connections now
+        return subprocess.CompletedProcess(["codeid", *args], code, out.getvalue(), err.getvalue())
 
 
-@pytest.fixture
-def codeid(engine: Engine, database_url: str, tmp_path: Path) -> Codeid:
+def _cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         CODEID_DATA_DIR=str(tmp_path / "data"),
@@ -41,10 +80,22 @@ def codeid(engine: Engine, database_url: str, tmp_path: Path) -> Codeid:
         CODEID_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(),
         PYTHONPATH=str(Path(__file__).resolve().parents[2]),
     )
-    return Codeid(env, tmp_path)
+    return env
 
 
-def test_round_trip_issue_png_scan_resolve(codeid: Codeid, tmp_path: Path) -> None:
+@pytest.fixture
+def codeid(engine: Engine, database_url: str, tmp_path: Path) -> Codeid:
+    return Codeid(_cli_env(database_url, tmp_path), tmp_path)
+
+
+@pytest.fixture
+def codeid_process(engine: Engine, database_url: str, tmp_path: Path) -> Codeid:
+    """The installed command in a process of its own."""
+    return Codeid(_cli_env(database_url, tmp_path), tmp_path, subprocess=True)
+
+
+def test_round_trip_issue_png_scan_resolve(codeid_process: Codeid, tmp_path: Path) -> None:
+    codeid = codeid_process  # as a user runs it: a process of its own
     added = codeid(
         "entity", "add", "--uscc", "91440300708461136T", "--name", "腾讯", "--type", "company"
     )

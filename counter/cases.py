@@ -33,7 +33,7 @@ from counter.forms import fill_form
 from counter.hall import get_item
 from counter.models import Case, Rating, Ticket
 from counter.ticket_actions import complete_ticket, start_service
-from counter.tickets import require_at_window
+from counter.tickets import locked_ticket, require_at_window
 
 OPENED = "opened"
 IN_PROGRESS = "in-progress"
@@ -61,7 +61,9 @@ def open_case(
     for an agent, only for an item within its scope (MandateNotInForce, OutsideAgentScope).
     """
     _check_clerk(clerk)
-    ticket = _ticket(session, ticket_id)
+    # Locked: two opens for one ticket (a clerk's retry after a lost answer) take turns, so
+    # the second finds the first's case instead of adding another.
+    ticket = locked_ticket(session, ticket_id)
     require_at_window(ticket, window_number, ("called", "serving"), doing="open a case for")
     if not ticket.uscc:  # a walk-in without a code: counter.walk_in.identify_ticket first
         raise TicketNotIdentified(

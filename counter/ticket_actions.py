@@ -9,29 +9,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from codeid.errors import InvalidInput
-from counter.errors import CategoryNotFound, TicketNotFound, TicketStateConflict
+from counter.errors import CategoryNotFound, TicketStateConflict
 from counter.hall import get_hall, get_window, rules_of
 from counter.models import ServiceCategory, Ticket
-from counter.tickets import lock_for_write, record_event, require_at_window
+from counter.tickets import locked_ticket, record_event, require_at_window
 
 
 def _own(
     session: Session, ticket_id: int, window_number: int, statuses: Iterable[str], action: str
 ) -> Ticket:
     """The ticket, locked, if it is at this window in one of ``statuses``."""
-    lock_for_write(session)
-    query = (
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    ticket = session.exec(query).first()
-    if ticket is None:
-        raise TicketNotFound(f"no ticket with id {ticket_id}", ticket_id=ticket_id)
+    ticket = locked_ticket(session, ticket_id)
     require_at_window(ticket, window_number, statuses, doing=action)
     return ticket
 

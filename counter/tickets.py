@@ -39,6 +39,22 @@ def lock_for_write(session: Session) -> None:
         session.execute(text("UPDATE ticket_counter SET last_seq = last_seq WHERE 0 = 1"))
 
 
+def locked_ticket(session: Session, ticket_id: int) -> Ticket:
+    """The ticket, read afresh and locked until commit (a window acting on it excludes any
+    other action on the same ticket, such as a second case being opened)."""
+    lock_for_write(session)
+    query = (
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    ticket = session.exec(query).first()
+    if ticket is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id}", ticket_id=ticket_id)
+    return ticket
+
+
 def issue_ticket(
     session: Session,
     *,

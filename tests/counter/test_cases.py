@@ -3,12 +3,15 @@ and one rating per completed case by its business."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from codeid.codes.issue import issue_dynamic_code
+from codeid.db import make_engine
 from codeid.errors import InvalidInput
 from codeid.keys.keyring import KeyRing
 from counter.cases import (
@@ -98,6 +101,42 @@ def test_open_case_refuses_wrong_window_state_item_and_duplicates(session: Sessi
         open_case(session, other.id, item_code="no-such-item", window_number=8, clerk="", now=DONE)
     session.refresh(other)
     assert other.status == "called"  # a refused open does not start service
+
+
+def test_two_opens_at_once_for_a_serving_ticket_make_one_case(
+    engine: Engine, session: Session
+) -> None:
+    """A clerk's retry racing the first attempt (its answer lost): the ticket row is locked,
+    so the second open waits and finds the first's case."""
+    counter_world(session)
+    ticket = add_ticket(session, seq=1, status="serving", started_at=CALLED)
+    assert ticket.id is not None
+    ticket_id = ticket.id
+    own_engine = make_engine(engine.url.render_as_string(hide_password=False), pool_size=4)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def clerk() -> None:
+        barrier.wait()
+        try:
+            with Session(own_engine, expire_on_commit=False) as own:
+                open_case(own, ticket_id, item_code=ITEM, window_number=7, clerk="li", now=OPENED)
+                own.commit()
+            outcomes.append("opened")
+        except CaseAlreadyOpen:
+            outcomes.append("already-open")
+
+    threads = [threading.Thread(target=clerk) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        own_engine.dispose()
+    assert sorted(outcomes) == ["already-open", "opened"]
+    session.expire_all()
+    assert len(session.exec(select(Case).where(Case.ticket_id == ticket_id)).all()) == 1
 
 
 def test_read_only_fields_change_only_with_a_recorded_reason(session: Session) -> None:

@@ -1,32 +1,37 @@
 """PostgreSQL restarts and stops under load: the API answers 503 (never 500, never a hang),
 comes back by itself, and what it answered matches what the database holds.
 
-Two `codeid serve` processes run on a private PostgreSQL server. Three threads check in with
-dynamic codes, call tickets at the windows and suspend or resume licences, without pause,
-alternating between the processes and recording every answer. Meanwhile the database server
-is restarted (``pg_ctl restart -m fast``), then stopped for a few seconds and started again.
-Afterwards every answer is held against the database:
+Two `codeid serve` processes run on a private PostgreSQL server. Four threads work without
+pause, alternating between the processes and recording every answer: one checks in with
+dynamic codes, one calls tickets at the windows, one serves the called tickets (opens a case,
+fills the clerk's fields, completes it) and one suspends or resumes licences. A case request
+whose outcome the answer leaves open is sent again until it is known, as a clerk would.
+Meanwhile the database server is restarted (``pg_ctl restart -m fast``), then stopped for a
+few seconds and started again. Afterwards every answer is held against the database:
 
-- 2xx: stored, exactly once;
+- 2xx: stored, exactly once (one ticket per code, one call per ticket, one case per ticket,
+  one completion per case, one licence event per change);
 - 503 ``database-unavailable`` or a 4xx refusal: nothing stored;
 - 503 ``commit-outcome-unknown`` (the connection broke during COMMIT) or no answer at all:
-  either, but never twice.
+  either, but never twice; only a case request sent again after one of these may find
+  itself already done (``case-already-open``, ``case-state``), and then it is stored once.
 """
 
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from codeid.db import make_engine
 from tests.deploy.pg_instance import PgInstance, free_port
@@ -43,12 +48,20 @@ CODES = 400  # more than the check-in thread can use in the test's time
 OUTAGE_SECONDS = 4.0  # the stop
 STEADY_SECONDS = 2.0  # normal service before, between and after the faults
 RECOVERY_SECONDS = 20.0  # the service must serve 2xx again within this after the start
+# What the walk-ins come for (category A, the clerks' windows): its form is filled from the
+# entity except for these fields, which the clerk fills before completing the case.
+ITEM = "deregistration"
+CLERK_FIELDS = {"reason": "moved out of the district", "contact_phone": "020-5555 0100"}
+# A retry finds the first attempt done: the case is open already, or no longer open.
+ALREADY_OPEN = (PROBLEM + "case-already-open", PROBLEM + "ticket-state")
+ALREADY_CLOSED = (PROBLEM + "case-state",)
+KINDS = ("checkin", "call", "case-open", "case-fields", "case-complete", "licence")
 
 
 @dataclass
 class Answer:
-    kind: str  # checkin, call, licence
-    key: str  # the code id, the window, the licence change's reason
+    kind: str  # one of KINDS
+    key: str  # the code id, the window, the ticket id (cases), the licence change's reason
     started: float  # monotonic
     elapsed: float
     status: int | None  # None: no HTTP answer (connection error or timeout)
@@ -71,6 +84,11 @@ class Answer:
             return False
         return self.status != 503 or self.problem == UNAVAILABLE
 
+    @property
+    def unknown(self) -> bool:
+        """An answer that leaves open whether the request was stored."""
+        return not self.ok and not self.stored_nothing
+
 
 @dataclass
 class Load:
@@ -81,6 +99,7 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
     crashes: list[BaseException] = field(default_factory=list)
     turn: Iterator[int] = field(default_factory=itertools.count)
+    called: queue.SimpleQueue[tuple[int, int]] = field(default_factory=queue.SimpleQueue)
 
     def thread(self, run: Callable[[], None]) -> threading.Thread:
         def guarded() -> None:
@@ -92,11 +111,13 @@ class Load:
 
         return threading.Thread(target=guarded, daemon=True)
 
-    def send(self, kind: str, key: str, path: str, **kwargs: Any) -> Answer:
+    def send(
+        self, kind: str, key: str, path: str, *, method: str = "POST", **kwargs: Any
+    ) -> Answer:
         client = self.clients[next(self.turn) % len(self.clients)]
         started = time.monotonic()
         try:
-            response = client.post(path, **kwargs)
+            response = client.request(method, path, **kwargs)
         except httpx.TransportError:
             answer = Answer(kind, key, started, time.monotonic() - started, None)
         else:
@@ -118,7 +139,8 @@ class Load:
         for code_id, payload in self.world.codes:
             if self.stop.is_set():
                 return
-            self.send("checkin", code_id, "/v1/checkins", json={"payload": payload})
+            body = {"payload": payload, "item_code": ITEM}
+            self.send("checkin", code_id, "/v1/checkins", json=body)
         raise AssertionError("the check-in thread ran out of codes; raise CODES")
 
     def calls(self) -> None:
@@ -129,6 +151,45 @@ class Load:
             answer = self.send("call", str(window), f"/v1/windows/{window}/call", headers=headers)
             if answer.ok and answer.body["ticket"] is None:
                 time.sleep(0.05)  # queue empty: wait for check-ins
+            elif answer.ok:
+                self.called.put((answer.body["ticket"]["id"], window))
+
+    def cases(self) -> None:
+        """Serve the called tickets in turn (a backlog is fine: they wait at their windows)."""
+        while not self.stop.is_set():
+            try:
+                ticket_id, window = self.called.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.serve(ticket_id, window)
+
+    def serve(self, ticket_id: int, window: int) -> None:
+        """Open the ticket's case, fill the clerk's fields and complete it; stop at a refusal."""
+        headers = self.world.clerks[window]
+        key = str(ticket_id)
+        body = {"ticket_id": ticket_id, "item_code": ITEM, "window": window}
+        opened = self.until_known("case-open", key, "/v1/cases", json=body, headers=headers)
+        if opened is None or not (opened.ok or opened.problem == ALREADY_OPEN[0]):
+            return
+        case_id = opened.body["id"] if opened.ok else opened.body["case_id"]
+        path = f"/v1/cases/{case_id}"
+        fields = {"values": CLERK_FIELDS}
+        filled = self.until_known(
+            "case-fields", key, path, method="PATCH", json=fields, headers=headers
+        )
+        if filled is None or not filled.ok:
+            return
+        self.until_known("case-complete", key, f"{path}/complete", headers=headers)
+
+    def until_known(self, kind: str, key: str, path: str, **kwargs: Any) -> Answer | None:
+        """Send until the answer is not an outage; None if the load stopped first."""
+        while not self.stop.is_set():
+            answer = self.send(kind, key, path, **kwargs)
+            if answer.status not in (None, 503):
+                return answer
+            if answer.status is None:
+                time.sleep(0.05)
+        return None
 
     def licence_changes(self) -> None:
         suspended: set[str] = set()  # what we believe; a refusal corrects it
@@ -177,15 +238,15 @@ def test_restart_and_stop_under_load(
     private_pg: PgInstance, served: tuple[World, list[str]]
 ) -> None:
     world, base_urls = served
-    kinds = ("checkin", "call", "licence")
     timeout = MAX_ANSWER_SECONDS + 10  # a hang shows up as a slow answer or a timeout
     clients = [httpx.Client(base_url=url, timeout=timeout) for url in base_urls]
     load = Load(clients, world)
 
     def serving_since(moment: float) -> Callable[[], bool]:
-        return lambda: all(any(a.ok for a in load.since(moment, kind)) for kind in kinds)
+        return lambda: all(any(a.ok for a in load.since(moment, kind)) for kind in KINDS)
 
-    threads = [load.thread(run) for run in (load.check_ins, load.calls, load.licence_changes)]
+    runs = (load.check_ins, load.calls, load.cases, load.licence_changes)
+    threads = [load.thread(run) for run in runs]
     begun = time.monotonic()
     for thread in threads:
         thread.start()
@@ -228,7 +289,7 @@ def test_restart_and_stop_under_load(
     assert any(a.status == 503 for a in during_stop), _summary(during_stop)
     assert all(a.status == 503 or a.ok for a in during_stop), _summary(during_stop)
     # ... and after recovery everything succeeds again.
-    for kind in kinds:
+    for kind in KINDS:
         last = [a for a in answers if a.kind == kind][-3:]
         assert all(a.ok for a in last), last
     assert any(a.started < restarted and a.ok for a in answers)
@@ -252,11 +313,18 @@ def _check_database(url: str, world: World, answers: list[Answer]) -> None:
     with engine.connect() as conn:
         uses = Counter(conn.execute(text("SELECT code_id FROM code_use")).scalars())
         tickets = conn.execute(text("SELECT id, code_id, status, window_number FROM ticket")).all()
-        calls_per_ticket = Counter(
-            conn.execute(
-                text("SELECT ticket_id FROM ticket_event WHERE action = 'called'")
-            ).scalars()
+        events = Counter(
+            (row.ticket_id, row.action)
+            for row in conn.execute(
+                text(
+                    "SELECT ticket_id, action FROM ticket_event"
+                    " WHERE action IN ('called', 'started', 'completed')"
+                )
+            )
         )
+        cases = conn.execute(
+            text("SELECT id, ticket_id, window_number, status, form FROM service_case")
+        ).all()
         reasons = Counter(
             conn.execute(
                 text("SELECT reason FROM licence_event WHERE reason LIKE 'fault-%'")
@@ -281,17 +349,25 @@ def _check_database(url: str, world: World, answers: list[Answer]) -> None:
 
     # Window calls: each ticket called at most once; each 200 call stored as answered; the
     # called tickets nobody was told about are no more than the calls of unknown outcome.
-    assert max(calls_per_ticket.values(), default=0) <= 1, calls_per_ticket
+    # (A called ticket whose case was opened is serving, or completed with its case.)
+    assert max(events.values(), default=0) <= 1, "a ticket called, started or completed twice"
     told = {
         a.body["ticket"]["id"]: int(a.key)
         for a in answers
         if a.kind == "call" and a.ok and a.body["ticket"] is not None
     }
-    called = {row.id: row.window_number for row in tickets if row.status == "called"}
+    called = {
+        row.id: row.window_number
+        for row in tickets
+        if row.status in ("called", "serving", "completed")
+    }
+    assert set(called) == {ticket for ticket, action in events if action == "called"}
     assert {t: called.get(t) for t in told} == told
     unknown_calls = sum(1 for a in answers if a.kind == "call" and a.status in (None, 503))
     unknown_calls -= sum(1 for a in answers if a.kind == "call" and a.problem == UNAVAILABLE)
     assert len(set(called) - set(told)) <= unknown_calls, (called, told)
+
+    _check_cases(cases, {row.id: row.status for row in tickets}, events, answers, told)
 
     # Licence changes: an event for each 200, none for a refusal or an outage 503, never two.
     assert max(reasons.values(), default=0) <= 1, reasons
@@ -302,3 +378,92 @@ def _check_database(url: str, world: World, answers: list[Answer]) -> None:
         elif answer.stored_nothing:
             assert reasons[reason] == 0, answer
     assert set(reasons) <= set(changes)
+
+
+def _tries(answers: list[Answer], kind: str) -> dict[int, list[Answer]]:
+    """The answers of ``kind`` by ticket, in order: one request, sent until its outcome was
+    known (Load.until_known)."""
+    by_ticket: dict[int, list[Answer]] = {}
+    for answer in answers:
+        if answer.kind == kind:
+            by_ticket.setdefault(int(answer.key), []).append(answer)
+    return by_ticket
+
+
+def _stored(tries: list[Answer], already: tuple[str, ...]) -> bool | None:
+    """Whether the request was stored, by its answers: True (a 2xx, or "already done" after
+    an attempt of unknown outcome), False (every answer promises nothing was stored), None
+    (unknown outcomes only). A refusal other than "already done" after an unknown outcome is
+    a finding, and so is more than one 2xx."""
+    assert sum(1 for a in tries if a.ok) <= 1, tries
+    for n, answer in enumerate(tries):
+        if answer.status is not None and 400 <= answer.status < 500:
+            assert answer.problem in already, tries
+            assert any(a.unknown for a in tries[:n]), ("done by whom?", tries)
+            assert n == len(tries) - 1, tries  # the retrying ends there
+            return True
+    if any(a.ok for a in tries):
+        return True
+    return None if any(a.unknown for a in tries) else False
+
+
+def _check_cases(
+    cases: Sequence[Row[Any]],
+    ticket_status: dict[int, str],
+    events: Counter[tuple[int, str]],
+    answers: list[Answer],
+    told: dict[int, int],
+) -> None:
+    """Cases: opened for called tickets only, never two for one ticket (service_case has no
+    unique constraint on ticket_id: the ticket's row lock and state are what prevent it),
+    one for every 201 open and none for an open that stored nothing; completed once, for
+    every 200 complete, and never for a complete that stored nothing; the ticket follows."""
+    by_ticket = Counter(row.ticket_id for row in cases)
+    assert max(by_ticket.values(), default=0) <= 1, "two cases for one ticket"
+    case_of = {row.ticket_id: row for row in cases}
+    opens = _tries(answers, "case-open")
+    fills = _tries(answers, "case-fields")
+    completes = _tries(answers, "case-complete")
+    assert set(opens) <= set(told), "a case opened for a ticket not called"
+    assert set(case_of) <= set(opens), "a case nobody opened"
+    assert set(fills) | set(completes) <= set(opens)
+    in_service = {t for t, status in ticket_status.items() if status in ("serving", "completed")}
+    assert in_service == set(case_of), "a ticket in service without its case, or the reverse"
+    for ticket_id, tries in opens.items():
+        row = case_of.get(ticket_id)
+        stored = _stored(tries, ALREADY_OPEN)
+        if stored is False:
+            assert row is None, tries
+            assert ticket_status[ticket_id] == "called", tries
+            assert not (events[ticket_id, "started"] or events[ticket_id, "completed"]), tries
+            continue
+        if stored is None:  # either; but then the clerk learnt no case to go on with
+            assert ticket_id not in fills, tries
+            if row is None:
+                assert ticket_status[ticket_id] == "called", tries
+                continue
+        assert row is not None, tries
+        assert row.window_number == told[ticket_id], (row, tries)
+        assert events[ticket_id, "started"] == 1, tries
+        for answer in tries:
+            if answer.ok:
+                assert answer.body["id"] == row.id, (row, answer)
+            elif answer.problem == ALREADY_OPEN[0]:
+                assert answer.body["case_id"] == row.id, (row, answer)
+
+        # The clerk's fields: idempotent, so only the answers' kinds matter.
+        filled = fills.get(ticket_id, [])
+        assert all(a.status is None or a.ok or a.status == 503 for a in filled), filled
+        values = {f["name"]: f["value"] for f in row.form}
+        if any(a.ok for a in filled):
+            assert {name: values[name] for name in CLERK_FIELDS} == CLERK_FIELDS, row.form
+
+        # Completion: exactly once, or not at all.
+        completed = _stored(completes.get(ticket_id, []), ALREADY_CLOSED)
+        done = row.status == "completed"
+        if completed is not None:
+            assert done is completed, (row.status, completes.get(ticket_id))
+        assert ticket_status[ticket_id] == ("completed" if done else "serving"), row
+        assert events[ticket_id, "completed"] == int(done), row
+        if not done:
+            assert row.status in ("opened", "in-progress"), row

@@ -170,7 +170,7 @@ def load(doc: dict[str, Any], _admin: AdminDep, session: SessionDep, now: NowDep
 
 
 @router.post("/checkins/scan", status_code=201, response_model=CheckInOut)
-async def checkin_by_scan(
+def checkin_by_scan(
     image: UploadFile,
     kiosk: KioskDep,
     session: SessionDep,
@@ -180,7 +180,7 @@ async def checkin_by_scan(
     item_code: Annotated[str | None, Form()] = None,
 ) -> CheckInOut:
     """A kiosk camera frame or photo of the dynamic code: scan (OpenCV), then check in."""
-    data = await read_upload(image, limit=runtime.settings.max_upload_bytes)
+    data = read_upload(image, limit=runtime.settings.max_upload_bytes)
     payload = first_verified_code(load_image_bytes(data), keys=keyring.public_keys(), now=now)
     body = CheckInIn(payload=payload, item_code=item_code)
     return checkin(body, kiosk, session, keyring, runtime, now)

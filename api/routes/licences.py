@@ -113,12 +113,12 @@ def revoke(
 
 
 @router.post("/licences/import")
-async def import_file(
+def import_file(
     file: UploadFile, issuer: IssuerDep, session: SessionDep, runtime: RuntimeDep, now: NowDep
 ) -> dict[str, object]:
     """JSON Lines from the department; idempotent by (issuer, licence number)."""
     try:
-        text = (await file.read()).decode("utf-8-sig")
+        text = file.file.read().decode("utf-8-sig")  # sync: writes run in the thread pool
     except UnicodeDecodeError as exc:
         raise InvalidInput("import file is not UTF-8 text", position=exc.start) from exc
     report = import_licences(

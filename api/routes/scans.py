@@ -30,16 +30,21 @@ class UploadTooLarge(InvalidInput):
     code = "upload-too-large"
 
 
-async def read_upload(upload: UploadFile, *, limit: int) -> bytes:
-    """The uploaded bytes, refused (413) past ``limit`` without reading more than limit + 1."""
-    data = await upload.read(limit + 1)
+def read_upload(upload: UploadFile, *, limit: int) -> bytes:
+    """The uploaded bytes, refused (413) past ``limit`` without reading more than limit + 1.
+
+    Synchronous on purpose: the routes that take uploads then decode and write to the
+    database, blocking work that belongs in the thread pool, not on the event loop (an async
+    route waiting there on a lock held by another request stalls every request).
+    """
+    data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise UploadTooLarge(f"image is larger than {limit} bytes", limit=limit)
     return data
 
 
 @router.post("/scans", response_model=ScanOut)
-async def scan(
+def scan(
     image: UploadFile,
     principal: ScannerDep,
     session: SessionDep,
@@ -49,7 +54,7 @@ async def scan(
     location: Annotated[str, Form(max_length=100)] = "",
 ) -> ScanOut:
     """Every code found in the image, each verified and resolved (or refused with its reason)."""
-    frame = load_image_bytes(await read_upload(image, limit=runtime.settings.max_upload_bytes))
+    frame = load_image_bytes(read_upload(image, limit=runtime.settings.max_upload_bytes))
     outcome = scan_and_resolve(
         session,
         frame,

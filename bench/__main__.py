@@ -16,6 +16,7 @@ RUNS = [
     ["bench.scan_bench", "--generated", "5"],
     ["bench.bench_licences", "--entities", "20000", "--issue", "300", "--samples", "100"],
     ["bench.bench_access", "--seconds", "1", "--entries", "500"],
+    ["bench.load", "--entities", "2000", "--seconds", "3", "--concurrency", "8"],
 ]
 
 

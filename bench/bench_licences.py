@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import secrets
@@ -39,21 +40,14 @@ from sqlmodel import Session
 import codeid.models  # noqa: F401  (registers every table)
 import credentials.models  # noqa: F401
 from bench.bench_import import POSTGRES_SERVER, fresh_database
-from bench.licence_seed import (
-    FIELDS,
-    ISSUERS,
-    MASTER,
-    register_issuers,
-    sample_holders,
-    seed,
-    uscc_for,
-)
 from codeid.codes.payload import CTI_BYTES, CodeKind, sign_code
 from codeid.codes.resolve import resolve_code
 from codeid.entities.models import Entity
 from codeid.keys.jwks import PublicKeySet
 from codeid.keys.keyring import Signer
-from credentials.issuers import get_issuer, issuer_keyring, issuer_public_keys
+from credentials.bulk_rows import FIELDS, bulk_uscc
+from credentials.bulk_seed import ISSUERS, seed_bulk
+from credentials.issuers import get_issuer, issuer_keyring, issuer_public_keys, register_issuer
 from credentials.licence_verify import verify_licence
 from credentials.licences import issue_licence
 from credentials.resolve import resolve_code_with_licences
@@ -62,6 +56,8 @@ from credentials.status_token import issue_status_list_token
 from credentials.trust import grant_trust
 
 MARKET = ISSUERS["market-regulation"][0]
+MASTER = bytes(range(1, 33))
+FOOD = FIELDS["food-business"] | {"operator_name": "宏达餐饮店"}
 
 
 def per_second(count: int, seconds: float) -> float:
@@ -77,11 +73,13 @@ def timed(action: Callable[[], object]) -> float:
 def issue_and_verify(engine: Engine, backend: str, count: int, now: datetime) -> None:
     """Section (a) on one backend."""
     with Session(engine) as session:
-        register_issuers(session, now - timedelta(days=1))
+        register_issuer(session, uscc=MARKET, name=ISSUERS["market-regulation"][1],
+                        authority_kind="market-regulation", master_secret=MASTER, actor="bench",
+                        now=now - timedelta(days=1))  # fmt: skip
         grant_trust(session, issuer_uscc=MARKET, licence_type="food-business",
                     valid_from=now - timedelta(days=1), valid_until=None, actor="bench",
                     now=now - timedelta(days=1))  # fmt: skip
-        holders = [uscc_for(i) for i in range(max(1, count // 3))]
+        holders = [bulk_uscc(i) for i in range(max(1, count // 3))]
         rows = [
             {"uscc": uscc, "name": f"宏达{i}餐饮店", "entity_type": "sole_trader",
              "status": "active", "check_override": False, "legal_representative": "陈志明",
@@ -101,7 +99,7 @@ def issue_and_verify(engine: Engine, backend: str, count: int, now: datetime) ->
                 licence = issue_licence(
                     session, issuer=get_issuer(session, MARKET), licence_type="food-business",
                     holder_uscc=holders[n % len(holders)], licence_number=f"JY{n:014d}",
-                    fields=FIELDS["food-business"], signer=signer, actor="bench", now=now,
+                    fields=FOOD, signer=signer, actor="bench", now=now,
                 )  # fmt: skip
                 tokens.append(licence.jws)  # read before commit expires it
                 session.commit()
@@ -189,7 +187,7 @@ def resolution(engine: Engine, entities: int, samples: int, now: datetime) -> No
     rng = random.Random(7)
     signer = Signer.from_private_key(Ed25519PrivateKey.generate())
     keys = PublicKeySet([signer.public_key()])
-    chosen = sample_holders(entities, 2 * samples, rng)
+    chosen = [bulk_uscc(i) for i in rng.sample(range(0, entities, 10), 2 * samples)]
     with_licences, alone = chosen[:samples], chosen[samples:]
 
     def code(uscc: str) -> str:
@@ -284,14 +282,18 @@ def main() -> None:
         return
     total = round(args.entities * args.licences_per_entity)
     print(f"\nseeding PostgreSQL: {args.entities:,} entities, {total:,} licences (COPY)")
-    print("  licences carry a real JWS signed by their issuer, one per licence type, reused "
-          "for every row of that type (identifiers, numbers, slots are distinct)")  # fmt: skip
+    print("  (credentials.bulk_seed: every licence version signed for real by its issuer)")
     with fresh_database("postgresql", folder, POSTGRES_SERVER) as engine:
-        report = seed(engine, entities=args.entities, per_entity=args.licences_per_entity,
-                      now=now)  # fmt: skip
+        started = time.perf_counter()
+        with Session(engine) as session:
+            report = seed_bulk(session, entities=args.entities, master_secret=MASTER, now=now,
+                               licences_per_entity=args.licences_per_entity,
+                               workers=os.cpu_count() or 1)  # fmt: skip
+            session.commit()
         steps = ", ".join(f"{name} {sec:.1f} s" for name, sec in report.seconds.items())
-        print(f"  {report.entities:,} entities, {report.licences:,} licences, "
-              f"{report.lists} status lists: {steps}")  # fmt: skip
+        print(f"  {report.entities:,} entities, {report.licences:,} licences "
+              f"(+{report.superseded:,} superseded versions), {report.status_lists} status "
+              f"lists in {time.perf_counter() - started:.0f} s: {steps}")  # fmt: skip
         print("\n(b) status list token of a full list")
         status_list_build(engine, now)
         print(f"\n(c) resolve a business code, {args.samples} random entities each")

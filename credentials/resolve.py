@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, bindparam, select
+from sqlmodel import Session
 
 from codeid.codes.resolve import ResolveResult, resolve_code
 from codeid.keys.jwks import PublicKeySet
@@ -87,22 +88,17 @@ def resolve_code_with_licences(
 def current_licence_views(
     session: Session, holder_uscc: str, *, now: datetime, catalogue: Catalogue | None = None
 ) -> list[LicenceView]:
-    """The holder's current licence versions, ordered for display (one query)."""
+    """The holder's current licence versions, ordered for display (one query).
+
+    A Core query of the columns shown (every resolution runs it): no JWS, no ORM objects,
+    about half the time of loading the Licence rows."""
     cat = catalogue or default_catalogue()
     type_rank = {ltype.code: rank for rank, ltype in enumerate(cat.types())}
-    query = (
-        select(Licence, Issuer.name)
-        .join(Issuer, col(Issuer.uscc) == col(Licence.issuer_uscc), isouter=True)
-        .where(
-            Licence.holder_uscc == holder_uscc,
-            Licence.status != LicenceStatus.SUPERSEDED.value,
-        )
-    )
     today = china_date(now)
-    views = [
-        _view(licence, issuer_name or "", effective_status(licence, today=today), cat)
-        for licence, issuer_name in session.exec(query).all()
-    ]
+    session.flush()  # what the ORM query this replaces did first (autoflush)
+    rows = session.execute(_CURRENT, {"holder": holder_uscc}).all()
+    # effective_status reads only status, valid_from and valid_until, which each row has.
+    views = [_view(row, effective_status(cast(Licence, row), today=today), cat) for row in rows]
     views.sort(
         key=lambda view: (
             STATUS_ORDER.get(view.status, len(STATUS_ORDER)),
@@ -113,23 +109,41 @@ def current_licence_views(
     return views
 
 
-def _view(licence: Licence, issuer_name: str, status: str, cat: Catalogue) -> LicenceView:
-    if licence.type_code in cat:
-        ltype = cat.get(licence.type_code)
+_LICENCES = Licence.__table__  # type: ignore[attr-defined]
+_ISSUERS = Issuer.__table__  # type: ignore[attr-defined]
+_CURRENT = (
+    select(
+        *(_LICENCES.c[name] for name in (
+            "identifier", "type_code", "licence_number", "status", "valid_from", "valid_until",
+            "issuer_uscc", "fields", "version",
+        )),
+        _ISSUERS.c.name.label("issuer_name"),
+    )
+    .select_from(_LICENCES.outerjoin(_ISSUERS, _ISSUERS.c.uscc == _LICENCES.c.issuer_uscc))
+    .where(
+        _LICENCES.c.holder_uscc == bindparam("holder"),
+        _LICENCES.c.status != LicenceStatus.SUPERSEDED.value,
+    )
+)  # fmt: skip
+
+
+def _view(row: Row[*tuple[Any, ...]], status: str, cat: Catalogue) -> LicenceView:
+    if row.type_code in cat:
+        ltype = cat.get(row.type_code)
         name_zh, name_en = ltype.name_zh, ltype.name_en
     else:  # a type dropped from the catalogue still shows, under its code
-        name_zh = name_en = licence.type_code
+        name_zh = name_en = row.type_code
     return LicenceView(
-        identifier=licence.identifier,
-        type_code=licence.type_code,
+        identifier=row.identifier,
+        type_code=row.type_code,
         type_name_zh=name_zh,
         type_name_en=name_en,
-        licence_number=licence.licence_number,
+        licence_number=row.licence_number,
         status=status,
-        valid_from=licence.valid_from,
-        valid_until=licence.valid_until,
-        issuer_uscc=licence.issuer_uscc,
-        issuer_name=issuer_name,
-        fields=dict(licence.fields),
-        version=licence.version,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        issuer_uscc=row.issuer_uscc,
+        issuer_name=row.issuer_name or "",
+        fields=dict(row.fields),
+        version=row.version,
     )

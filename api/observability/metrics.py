@@ -6,11 +6,12 @@ N`` does so), in files there that a scrape of any worker adds up. The queue gaug
 kept anywhere: each scrape reads them from the database (one short connection,
 api.observability.probe), so every worker answers the same.
 
-Verifications are counted from the ``Resolution`` rows the domain writes for every code it
-resolves (codeid.codes.resolve), when their transaction commits: one count per resolution
-whichever way it came in (API, scan, scan gun, public check, CLI), and none for a request
-that rolled back. Check-ins and walk-in identification verify without a Resolution row: their
-routes count with ``observe_verification``. The domain itself knows nothing of metrics.
+Verifications are counted from the outcomes the domain notes in the session for every code
+it resolves (codeid.codes.resolve, beside the Resolution row), when the transaction commits:
+one count per resolution whichever way it came in (API, scan, scan gun, public check, CLI),
+and none for a request that rolled back. Check-ins and walk-in identification resolve no
+code there: their routes count with ``observe_verification``. The domain itself keeps no
+metrics.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,8 +37,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from codeid.codes.errors import CodeRejected
-from codeid.codes.models import Resolution
-from codeid.codes.resolve import OK
+from codeid.codes.resolve import OK, RESOLVED_OUTCOMES
 from counter.queue_stats import queue_stats
 
 log = logging.getLogger("codeid.observe")
@@ -90,30 +89,21 @@ def observe_verification(error: Exception | None, channel: str) -> None:
         VERIFICATIONS.labels(error.reason, channel).inc()
 
 
-# ---- verifications, counted when their Resolution rows commit ----
-
-_PENDING = "codeid.observe.resolutions"
-
-
-def _note_resolutions(session: OrmSession, _context: Any) -> None:
-    new = [(r.outcome, r.channel) for r in session.new if isinstance(r, Resolution)]
-    if new:
-        session.info.setdefault(_PENDING, []).extend(new)
+# ---- verifications, counted when their resolutions commit ----
 
 
 def _count_resolutions(session: OrmSession) -> None:
-    for outcome, channel in session.info.pop(_PENDING, ()):
+    for outcome, channel in session.info.pop(RESOLVED_OUTCOMES, ()):
         VERIFICATIONS.labels("valid" if outcome == OK else outcome, channel).inc()
 
 
 def _forget_resolutions(session: OrmSession) -> None:
-    session.info.pop(_PENDING, None)
+    session.info.pop(RESOLVED_OUTCOMES, None)
 
 
 def install_verification_counter() -> None:
     """Listen to every ORM session of this process (once, whatever the number of apps)."""
     for name, listener in (
-        ("after_flush", _note_resolutions),
         ("after_commit", _count_resolutions),
         ("after_rollback", _forget_resolutions),
     ):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -69,12 +69,21 @@ def entry_hash(event: AccessEvent, prev_hash: str) -> str:
 
 def append(session: Session, accesses: Iterable[Access], *, now: datetime) -> list[AccessEvent]:
     """Chain and insert entries in the caller's transaction (which holds the head lock until
-    it ends: keep it short, see ``record``). Flushes only."""
-    head = _lock_head(session)
+    it ends: keep it short, see ``record``). Flushes only.
+
+    Every audited request runs this while holding the one lock all of them queue on, so it
+    is three Core statements (lock and read the head, insert, move the head) rather than
+    the ORM's read, unit of work and flush: the lock is held for less time. The entries
+    returned are not in the session (read them back with a query if needed)."""
+    session.flush()  # the caller's pending changes go first, before the lock is taken
+    batch = list(accesses)
+    if not batch:
+        return []
+    last_id, last_hash = _lock_head(session)
     written: list[AccessEvent] = []
-    for access in accesses:
+    for access in batch:
         event = AccessEvent(
-            id=head.last_id + 1,
+            id=last_id + 1,
             at=now,
             actor_kind=access.actor_kind,
             actor=_text(access.actor, 100),
@@ -86,15 +95,15 @@ def append(session: Session, accesses: Iterable[Access], *, now: datetime) -> li
             resource=_text(access.resource, 120),
             fields=sorted({_text(name, 200) for name in access.fields}),
             outcome=_text(access.outcome, 40),
-            prev_hash=head.last_hash,
+            prev_hash=last_hash,
             entry_hash="",
         )
-        event.entry_hash = entry_hash(event, head.last_hash)
-        session.add(event)
-        head.last_id, head.last_hash = event.id or 0, event.entry_hash
+        event.entry_hash = entry_hash(event, last_hash)
+        last_id, last_hash = last_id + 1, event.entry_hash
         written.append(event)
-    session.add(head)
-    session.flush()
+    rows = [{name: getattr(event, name) for name in _COLUMNS} for event in written]
+    session.execute(insert(_EVENTS), rows)
+    session.execute(_MOVE, {"new_id": last_id, "new_hash": last_hash})
     return written
 
 
@@ -108,24 +117,35 @@ def record(engine: Engine, accesses: Iterable[Access], *, now: datetime) -> None
         append(session, batch, now=now)
 
 
-def _lock_head(session: Session) -> AccessChainHead:
-    # A no-op UPDATE first: it takes PostgreSQL's row lock and SQLite's write lock before the
-    # head is read, so two appenders never read the same head.
-    touch = (
-        update(AccessChainHead)
-        .where(col(AccessChainHead.id) == 1)
-        .values(last_id=AccessChainHead.last_id)
-    )
-    if session.execute(touch).rowcount == 0:  # type: ignore[attr-defined]
+_EVENTS = AccessEvent.__table__  # type: ignore[attr-defined]
+_HEAD = AccessChainHead.__table__  # type: ignore[attr-defined]
+_COLUMNS = tuple(column.name for column in _EVENTS.columns)
+# A no-op UPDATE that returns the head: one statement takes PostgreSQL's row lock (SQLite's
+# write lock) and reads the head under it, so two appenders never read the same head.
+_TOUCH = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_id=_HEAD.c.last_id)
+    .returning(_HEAD.c.last_id, _HEAD.c.last_hash)
+)
+_MOVE = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+)
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """(last id, last hash) of the chain, its head row locked until the transaction ends."""
+    row = session.execute(_TOUCH).first()
+    if row is None:  # the first entry ever: create the head
         try:
             with session.begin_nested():
-                session.add(AccessChainHead(id=1, last_id=0, last_hash=GENESIS))
-                session.flush()
+                session.execute(insert(_HEAD).values(id=1, last_id=0, last_hash=GENESIS))
         except IntegrityError:  # another process created it first
-            session.execute(touch)
-    head = session.get(AccessChainHead, 1, populate_existing=True)
-    assert head is not None
-    return head
+            pass
+        row = session.execute(_TOUCH).one()
+    return int(row.last_id), str(row.last_hash)
 
 
 @dataclass(frozen=True, slots=True)

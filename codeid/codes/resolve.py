@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from codeid.codes.errors import CodeRejected, EntityNotActive, MandateRejected
@@ -81,17 +82,27 @@ def resolve_code(
             claims=claims or rejected.claims,
         )
     verified = result.claims
-    session.add(
-        Resolution(
-            at=now,
-            actor=actor,
-            location=location,
-            channel=channel,
-            outcome=result.reason,
-            uscc=verified.uscc if verified else None,
-            code_id=verified.code_id if verified else None,
-            kind=verified.kind.value if verified else None,
-        )
+    # A Core insert: every resolution writes this row, and the ORM's unit of work for one
+    # row it never reads back costs more than the insert itself.
+    session.execute(
+        _RECORD,
+        {
+            "at": now,
+            "actor": actor,
+            "location": location,
+            "channel": channel,
+            "outcome": result.reason,
+            "uscc": verified.uscc if verified else None,
+            "code_id": verified.code_id if verified else None,
+            "kind": verified.kind.value if verified else None,
+        },
     )
-    session.flush()
+    session.flush()  # anything else pending, as before
+    # Outcomes resolved in this session, for observers that count them once the transaction
+    # commits (the API's metrics); the domain itself keeps no counts.
+    session.info.setdefault(RESOLVED_OUTCOMES, []).append((result.reason, channel))
     return result
+
+
+RESOLVED_OUTCOMES = "codeid.codes.resolved"  # session.info key: [(outcome, channel), ...]
+_RECORD = insert(Resolution.__table__)  # type: ignore[attr-defined]

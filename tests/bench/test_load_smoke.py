@@ -24,7 +24,7 @@ ROW = re.compile(r"^(?P<name>[a-z-]+)\s+(?P<requests>\d+)\s+(?P<errors>\d+)\s+\d
 @pytest.mark.slow
 def test_load_driver_reports_every_scenario_without_errors() -> None:
     command = [sys.executable, "-m", "bench.load", "--entities", "40", "--seconds", "3",
-               "--requests", "12", "--concurrency", "1", "--checkins", "12"]  # fmt: skip
+               "--requests", "12", "--concurrency", "3", "--checkins", "12"]  # fmt: skip
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
         env=os.environ | {"CODEID_BENCH_POSTGRES_URL": POSTGRES_SERVER},

@@ -86,9 +86,9 @@ class EntityUnknown(CodeRejected):
     code = "code-unknown-entity"
 
 
-class EntityNotActive(CodeRejected):
-    reason = "entity-not-active"
-    code = "code-entity-not-active"
+class EntityRefusal(CodeRejected):
+    """A genuine code refused for its entity's sake: the entity is carried along, so the
+    window sees whose code it is."""
 
     def __init__(
         self,
@@ -102,24 +102,18 @@ class EntityNotActive(CodeRejected):
         self.entity = entity
 
 
-class MandateRejected(CodeRejected):
+class EntityNotActive(EntityRefusal):
+    reason = "entity-not-active"
+    code = "code-entity-not-active"
+
+
+class MandateRejected(EntityRefusal):
     """A genuine dynamic code naming a person acting for the business, who may not (now).
 
     The entity itself is fine, so it is carried along: the window sees whose code it is."""
 
     reason = "mandate-rejected"
     code = "code-mandate-rejected"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        claims: CodeClaims | None = None,
-        entity: Entity | None = None,
-        **details: Any,
-    ) -> None:
-        super().__init__(message, claims=claims, **details)
-        self.entity = entity
 
 
 class MandateUnknown(MandateRejected):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
@@ -104,13 +105,11 @@ class BodyLimit:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None  # the server refuses a malformed length itself
-    return None
+    declared = Headers(scope=scope).get("content-length")
+    try:
+        return int(declared) if declared is not None else None
+    except ValueError:
+        return None  # the server refuses a malformed length itself
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:

@@ -16,6 +16,7 @@ redirects) is refused: it names no one we trust.
 
 from __future__ import annotations
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.edge.origins import BadOrigin, normalise_origin
@@ -48,16 +49,10 @@ class OriginGuard:
 
     def refusal(self, scope: Scope) -> str | None:
         """Why this unsafe request is refused, or None to let it through."""
-        origin: str | None = None
-        fetch_site: str | None = None
-        host: str | None = None
-        for name, value in scope.get("headers", []):
-            if name == b"origin":
-                origin = value.decode("latin-1")
-            elif name == b"sec-fetch-site":
-                fetch_site = value.decode("latin-1").strip().lower()
-            elif name == b"host":
-                host = value.decode("latin-1").strip().lower()
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        fetch_site = (headers.get("sec-fetch-site") or "").strip().lower() or None
+        host = (headers.get("host") or "").strip().lower() or None
         if fetch_site == "same-origin":
             return None  # the browser itself says the page is ours
         if origin is not None:

@@ -20,6 +20,7 @@ from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.observability.metrics import observe_request
@@ -45,12 +46,10 @@ def request_id_of(scope: MutableMapping[str, Any]) -> str | None:
     return found if isinstance(found, str) else current_request_id()
 
 
-def accept_or_make(raw: bytes | None) -> str:
+def accept_or_make(text: str | None) -> str:
     """The caller's id when it is a safe token, else a new random one."""
-    if raw is not None:
-        text = raw.decode("latin-1")
-        if SAFE_ID.fullmatch(text):
-            return text
+    if text is not None and SAFE_ID.fullmatch(text):
+        return text
     return uuid.uuid4().hex
 
 
@@ -59,13 +58,6 @@ def route_template(scope: MutableMapping[str, Any]) -> str:
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) and path else UNMATCHED
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value)
-    return None
 
 
 class RequestObserver:
@@ -78,7 +70,7 @@ class RequestObserver:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = accept_or_make(_header(scope, HEADER))
+        request_id = accept_or_make(Headers(scope=scope).get(HEADER.decode()))
         scope[SCOPE_KEY] = request_id
         token = request_id_var.set(request_id)
         status = 500  # unless the app answers: an exception is answered 500 further out

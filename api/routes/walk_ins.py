@@ -9,6 +9,7 @@ from api.auth import ClerkDep, PrincipalDep, PublicDep, require_window
 from api.counter_access import log_answered, log_refused, mandate_ref
 from api.counter_schemas import CheckInOut, IdIn, PathId, TicketOut
 from api.deps import KeyRingDep, NowDep, RuntimeDep, SessionDep
+from api.edge.throttle import client_address
 from api.observability.metrics import observe_verification
 from codeid.errors import CodeidError
 from codeid.limits.counter import RateLimited, hit
@@ -46,7 +47,7 @@ def take_walk_in(
 ) -> CheckInOut:
     """A walk-in ticket for a service item or category, with no business on it yet: the
     window scans the business code when the ticket is called (POST .../identify)."""
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     decision = hit(
         runtime.engine,
         bucket=f"walk-in:{address}"[:120],

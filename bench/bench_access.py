@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, delete, text
 
 from bench.bench_codes import rate
+from bench.throwaway import throwaway_database
 from codeid.accounts.passwords import hash_password, verify_password
 from codeid.accounts.tokens import mint_access_token, verify_access_token
 from codeid.audit.log import Access, record
@@ -125,18 +126,12 @@ def main() -> None:
                 if os.path.exists(path + suffix):
                     os.remove(path + suffix)
     if args.backend in ("postgresql", "both"):
-        admin = make_engine(PG_SERVER).execution_options(isolation_level="AUTOCOMMIT")
-        name = f"codeid_bench_{os.getpid()}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(PG_SERVER.rsplit("/", 1)[0] + "/" + name)
-        try:
-            bench_log(engine, args.entries, "PostgreSQL")
-        finally:
-            engine.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        with throwaway_database(PG_SERVER, prefix="codeid_bench") as url:
+            engine = make_engine(url)
+            try:
+                bench_log(engine, args.entries, "PostgreSQL")
+            finally:
+                engine.dispose()
 
 
 if __name__ == "__main__":

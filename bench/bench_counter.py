@@ -24,12 +24,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 import codeid.models  # noqa: F401
 import counter.models  # noqa: F401
 import credentials.models  # noqa: F401
+from bench.throwaway import throwaway_database
 from codeid.codes.issue import issue_dynamic_code
 from codeid.db import make_engine
 from codeid.entities.models import Entity
@@ -49,21 +49,14 @@ DAY = NOW.date()
 
 
 @contextmanager
-def throwaway_database(pool_size: int) -> Iterator[Engine]:
-    admin = make_engine(SERVER).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"codeid_bench_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url, pool_size=pool_size)
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def migrated_database(pool_size: int) -> Iterator[Engine]:
+    with throwaway_database(SERVER, prefix="codeid_bench") as url:
+        engine = make_engine(url, pool_size=pool_size)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def in_threads(workers: Sequence[Callable[[], int]]) -> tuple[int, float]:
@@ -252,7 +245,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=3000, help="queue length for call-next")
     parser.add_argument("--seconds", type=float, default=20.0, help="time bound per run")
     args = parser.parse_args()
-    with throwaway_database(pool_size=40) as engine:
+    with migrated_database(pool_size=40) as engine:
         full, plain = bench_check_ins(engine, args.checkins, args.kiosks)
         print(f"check-in, {args.kiosks} kiosks, {args.checkins} codes on PostgreSQL")
         print(f"  check_in (verify + consume + issue)  {full:8.0f} /s")

@@ -32,11 +32,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, select
 from sqlmodel import Session
 
 import codeid.models  # noqa: F401  (registers every table)
+from bench.throwaway import throwaway_database
 from codeid.db import make_engine
 from codeid.entities.data import ENTITY_FIELDS
 from codeid.entities.importer import CHUNK_SIZE, import_entities
@@ -146,18 +146,13 @@ def fresh_database(backend: str, folder: Path, server: str) -> Iterator[Engine]:
         finally:
             engine.dispose()
         return
-    admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(server).set(database=name).render_as_string(hide_password=False))
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(server, prefix="codeid_bench") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def baseline(engine: Engine, path: Path, chunk_size: int) -> float:

@@ -7,18 +7,17 @@ so domain code may commit for real (as the CLI and API do).
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
 import codeid.models  # noqa: F401
 import counter.models  # noqa: F401
 import credentials.models  # noqa: F401
+from bench.throwaway import throwaway_database
 from codeid.db import make_engine
 from codeid.migrate import upgrade
 
@@ -31,16 +30,8 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def _throwaway_postgres() -> Iterator[str]:
     """Create a database of our own on the server, drop it at the end."""
-    admin = make_engine(POSTGRES_SERVER).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"codeid_test_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(POSTGRES_SERVER, prefix="codeid_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -52,8 +52,8 @@ from bench.load.servers import (
     free_port,
     seed,
     service_env,
-    throwaway_database,
 )
+from bench.throwaway import throwaway_database
 
 POSTGRES_SERVER = os.environ.get(
     "CODEID_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -9,33 +9,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-from codeid.db import make_engine
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]  # so `python -m bench...` finds bench/
-
-
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    """A database of our own on the server (created here, dropped at the end): its URL."""
-    admin = make_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"codeid_load_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def service_env(database_url: str, data_dir: Path) -> dict[str, str]:
